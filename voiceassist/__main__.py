@@ -1,0 +1,5 @@
+"""Entry point for ``python -m voiceassist``."""
+
+from voiceassist.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,90 @@
+"""The ``voiceassist`` command line: builds the sub-commands and turns errors into exit codes.
+
+Each sub-command lives in ``voiceassist/commands/<name>.py`` and exposes
+``register(subparsers) -> None``, which adds its parser and sets ``func`` (a callable taking the
+parsed ``argparse.Namespace`` and returning an exit code). No product logic lives here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from voiceassist import __version__
+from voiceassist.errors import ExitCode, VoiceAssistError
+
+#: Sub-command modules, in the order ``--help`` lists them.
+COMMAND_MODULES = (
+    "replay",
+    "run",
+    "demo",
+    "detect",
+    "rules",
+    "eval",
+    "devices",
+    "models",
+    "cues",
+    "doctor",
+    "config",
+    "service",
+    "db",
+    "flags",
+    "incidents",
+    "supervise",
+    "shift",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser with every available sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="voiceassist",
+        description="Offline de-escalation coach for phone agents.",
+    )
+    parser.add_argument("--version", action="version", version=f"voiceassist {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging (also vosk's own)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        modname = f"voiceassist.commands.{name}"
+        try:
+            module = importlib.import_module(modname)
+        except ModuleNotFoundError as exc:  # a command not built yet
+            if exc.name == modname:
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return int(ExitCode.USAGE)
+    try:
+        return int(func(args))
+    except VoiceAssistError as exc:
+        print(f"voiceassist: error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"voiceassist: hint: {exc.hint}", file=sys.stderr)
+        return int(exc.code)
+    except KeyboardInterrupt:
+        print("voiceassist: interrupted", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        # Output piped into `head` etc.: not an error worth a traceback.
+        try:
+            sys.stdout = open("/dev/null", "w")  # noqa: SIM115
+        except OSError:
+            pass
+        return int(ExitCode.OK)

@@ -1,0 +1,1 @@
+"""Sub-commands of the ``voiceassist`` CLI, one module each (see voiceassist.cli)."""
