@@ -1,0 +1,137 @@
+"""Configuration precedence, value by value, and file:line validation."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from voiceassist.cli import main
+from voiceassist.errors import ConfigError
+from voiceassist.settings import SCHEMA, check_config_file, load_settings, schema_markdown
+
+
+@pytest.fixture()
+def config_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    system = tmp_path / "etc" / "config.toml"
+    user_dir = tmp_path / "user"
+    system.parent.mkdir()
+    user_dir.mkdir()
+    monkeypatch.setenv("VOICEASSIST_SYSTEM_CONFIG", str(system))
+    monkeypatch.setenv("VOICEASSIST_CONFIG_DIR", str(user_dir))
+    for var in [v for v in os.environ if v.startswith("VOICEASSIST_") and "_DIR" not in v]:
+        if var != "VOICEASSIST_SYSTEM_CONFIG":
+            monkeypatch.delenv(var)
+    return system, user_dir / "config.toml"
+
+
+# Each row: key, system file value, user file value, env value, flag value, expected, origin prefix.
+PRECEDENCE = [
+    ("vad.aggressiveness", None, None, None, None, 2, "default"),
+    ("vad.aggressiveness", 1, None, None, None, 1, "system"),
+    ("vad.aggressiveness", 1, 0, None, None, 0, "user"),
+    ("vad.aggressiveness", 1, 0, "3", None, 3, "env"),
+    ("vad.aggressiveness", 1, 0, "3", 2, 2, "flag"),
+    ("cues.gain_dbfs", -30.0, None, None, None, -30.0, "system"),
+    ("cues.gain_dbfs", None, -26, None, None, -26.0, "user"),
+    ("cues.gain_dbfs", -30.0, None, "-18.5", None, -18.5, "env"),
+    ("log.redact", True, False, None, None, False, "user"),
+    ("log.redact", None, None, "yes", None, True, "env"),
+    ("call.lang", "pl", None, None, "ko", "ko", "flag"),
+    ("rules.extra_dirs", ["/srv/rules"], None, None, None, ("/srv/rules",), "system"),
+    ("rules.extra_dirs", None, None, "/a,/b", None, ("/a", "/b"), "env"),
+]
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, list):
+        return "[" + ", ".join(f'"{v}"' for v in value) + "]"
+    return str(value)
+
+
+def _write(path: Path, key: str, value: object) -> None:
+    section, name = key.split(".")
+    path.write_text(f"[{section}]\n{name} = {_toml_value(value)}\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("key, system, user, env, flag, expected, origin", PRECEDENCE)
+def test_precedence(config_env, key, system, user, env, flag, expected, origin) -> None:
+    system_file, user_file = config_env
+    if system is not None:
+        _write(system_file, key, system)
+    if user is not None:
+        _write(user_file, key, user)
+    envmap = {} if env is None else {"VOICEASSIST_" + key.replace(".", "_").upper(): env}
+    settings = load_settings(flags={key: flag}, env=envmap)
+    assert settings[key] == expected
+    assert settings.origin(key).startswith(origin)
+
+
+def test_config_flag_replaces_user_file(config_env, tmp_path: Path) -> None:
+    _, user_file = config_env
+    _write(user_file, "cues.mute_minutes", 9)
+    other = tmp_path / "other.toml"
+    _write(other, "cues.mute_minutes", 12)
+    settings = load_settings(config_file=other, env={})
+    assert settings["cues.mute_minutes"] == 12
+    assert str(other) in settings.origin("cues.mute_minutes")
+
+
+def test_check_reports_every_problem_with_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[vad]\nframe_ms = 25\n\n[cues]\ngain_dbfs = "loud"\ncolour = 1\n[space]\n', encoding="utf-8")
+    problems = check_config_file(bad)
+    assert problems == [
+        f"{bad}:2: vad.frame_ms must be one of 10, 20, 30, not 25",
+        f"{bad}:5: cues.gain_dbfs must be float, not 'loud'",
+        f"{bad}:6: unknown key cues.colour",
+        f"{bad}:7: unknown section [space] (known: alerts, audio, call, cues, log, rules, store, stt, vad)",
+    ]
+
+
+def test_invalid_toml_names_the_line(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.toml"
+    bad.write_text("[vad]\naggressiveness = = 2\n", encoding="utf-8")
+    assert check_config_file(bad)[0].startswith(f"{bad}:2: invalid TOML")
+    with pytest.raises(ConfigError, match=":2: invalid TOML"):
+        load_settings(config_file=bad, env={})
+
+
+def test_bad_environment_value_is_a_config_error(config_env) -> None:
+    with pytest.raises(ConfigError, match="VOICEASSIST_VAD_FRAME_MS"):
+        load_settings(env={"VOICEASSIST_VAD_FRAME_MS": "fast"})
+
+
+def test_config_check_command_exit_codes(tmp_path: Path, capsys) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text('[call]\nlang = "it"\nagent_lang = "it"\n', encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[call]\nlang = 'fr'\n", encoding="utf-8")
+    assert main(["config", "check", str(good)]) == 0
+    assert main(["config", "check", str(good), str(bad)]) == 1
+    assert f"{bad}:2: call.lang must be one of" in capsys.readouterr().out
+
+
+def test_config_show_names_origins(config_env, capsys, monkeypatch) -> None:
+    system_file, _ = config_env
+    _write(system_file, "audio.headset", "Jabra")
+    monkeypatch.setenv("VOICEASSIST_CUES_EARCON", "false")
+    assert main(["config", "show"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert '"Jabra"' in lines["audio.headset"] and f"system ({system_file})" in lines["audio.headset"]
+    assert "env (VOICEASSIST_CUES_EARCON)" in lines["cues.earcon"]
+    assert lines["vad.frame_ms"].rstrip().endswith("default")
+
+
+def test_docs_config_reference_is_current() -> None:
+    doc = Path(__file__).resolve().parents[1] / "docs" / "config.md"
+    assert doc.read_text(encoding="utf-8").strip() == schema_markdown().strip(), (
+        "docs/config.md is stale: run `voiceassist config schema > docs/config.md`"
+    )
+    for key in SCHEMA:
+        assert f"`{key.split('.', 1)[1]}`" in doc.read_text(encoding="utf-8")
