@@ -84,7 +84,9 @@ def test_config_flag_replaces_user_file(config_env, tmp_path: Path) -> None:
 
 def test_check_reports_every_problem_with_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
-    bad.write_text('[vad]\nframe_ms = 25\n\n[cues]\ngain_dbfs = "loud"\ncolour = 1\n[space]\n', encoding="utf-8")
+    bad.write_text(
+        '[vad]\nframe_ms = 25\n\n[cues]\ngain_dbfs = "loud"\ncolour = 1\n[space]\n', encoding="utf-8"
+    )
     problems = check_config_file(bad)
     assert problems == [
         f"{bad}:2: vad.frame_ms must be one of 10, 20, 30, not 25",

@@ -89,56 +89,96 @@ def _parse_text(raw: str, kind: type, key: str, where: str) -> Any:
 
 _OPTIONS = [
     Option("call.lang", str, "en", "Caller's language (speech model and rule pack).", choices=LANGS),
-    Option("call.agent_lang", str, "", "Agent's language for cue texts; empty = call.lang.",
-           choices=("", *LANGS)),
+    Option(
+        "call.agent_lang", str, "", "Agent's language for cue texts; empty = call.lang.", choices=("", *LANGS)
+    ),
     Option("call.agent_name", str, "", "Agent's first name, used in scripts ({agent})."),
     Option("audio.caller_device", str, "", "Input device for the caller (index or name substring)."),
-    Option("audio.agent_device", str, "", "Input device for the agent microphone; empty = none, "
-           "or the right channel of a stereo caller device."),
+    Option(
+        "audio.agent_device",
+        str,
+        "",
+        "Input device for the agent microphone; empty = none, "
+        "or the right channel of a stereo caller device.",
+    ),
     Option("audio.headset", str, "", "Output device where cues are whispered (index or name)."),
-    Option("audio.caller_channel", str, "left", "Caller channel of a stereo input.",
-           choices=("left", "right", "mix")),
-    Option("audio.agent_channel", str, "right", "Agent channel of a stereo input.",
-           choices=("left", "right", "none")),
+    Option(
+        "audio.caller_channel",
+        str,
+        "left",
+        "Caller channel of a stereo input.",
+        choices=("left", "right", "mix"),
+    ),
+    Option(
+        "audio.agent_channel",
+        str,
+        "right",
+        "Agent channel of a stereo input.",
+        choices=("left", "right", "none"),
+    ),
     Option("audio.block_ms", int, 20, "Capture block length, ms.", minimum=5, maximum=500),
-    Option("audio.on_device_lost", str, "retry", "What to do when an input device disappears.",
-           choices=("retry", "stop")),
-    Option("vad.aggressiveness", int, 2, "webrtcvad aggressiveness (0 = least, 3 = most).",
-           minimum=0, maximum=3),
+    Option(
+        "audio.on_device_lost",
+        str,
+        "retry",
+        "What to do when an input device disappears.",
+        choices=("retry", "stop"),
+    ),
+    Option(
+        "vad.aggressiveness", int, 2, "webrtcvad aggressiveness (0 = least, 3 = most).", minimum=0, maximum=3
+    ),
     Option("vad.frame_ms", int, 30, "VAD frame length, ms.", choices=(10, 20, 30)),
     Option("vad.preroll_ms", int, 300, "Audio kept before detected speech, ms.", minimum=0, maximum=2000),
-    Option("vad.hangover_ms", int, 300, "Speech kept after the VAD says silence, ms.",
-           minimum=0, maximum=2000),
+    Option(
+        "vad.hangover_ms", int, 300, "Speech kept after the VAD says silence, ms.", minimum=0, maximum=2000
+    ),
     Option("vad.end_gap_ms", int, 700, "Silence that ends an utterance, ms.", minimum=100, maximum=5000),
     Option("stt.model", str, "", "Vosk model folder for call.lang; empty = look it up."),
     Option("stt.agent_model", str, "", "Vosk model folder for the agent's language; empty = look up."),
     Option("cues.enabled", bool, True, "Whisper cues at all (the screen line always shows)."),
-    Option("cues.gain_dbfs", float, -20.0, "Peak level of whispered cues, dBFS.",
-           minimum=-60.0, maximum=0.0),
+    Option("cues.gain_dbfs", float, -20.0, "Peak level of whispered cues, dBFS.", minimum=-60.0, maximum=0.0),
     Option("cues.earcon", bool, True, "Play a short soft tone before each cue."),
-    Option("cues.rate_wpm", int, 185, "Speaking rate of cue voices, words per minute.",
-           minimum=80, maximum=400),
-    Option("cues.wait_for_gap_ms", int, 1500, "Longest wait for a pause in the agent's speech "
-           "before a non-urgent cue, ms (0 = never wait).", minimum=0, maximum=5000),
+    Option(
+        "cues.rate_wpm", int, 185, "Speaking rate of cue voices, words per minute.", minimum=80, maximum=400
+    ),
+    Option(
+        "cues.wait_for_gap_ms",
+        int,
+        1500,
+        "Longest wait for a pause in the agent's speech before a non-urgent cue, ms (0 = never wait).",
+        minimum=0,
+        maximum=5000,
+    ),
     Option("cues.mute_minutes", int, 5, "How long the m key mutes cues, minutes.", minimum=1, maximum=120),
     Option("cues.coaching", bool, True, "Agent-side coaching cues (talk-over, pace, jargon)."),
     Option("cues.coaching_off", list, (), "Coaching cue ids the agent turned off."),
-    Option("rules.extra_dirs", list, (),
-           "Deployment rule folders that extend or override the shipped rules."),
+    Option(
+        "rules.extra_dirs", list, (), "Deployment rule folders that extend or override the shipped rules."
+    ),
     Option("log.enabled", bool, True, "Write a JSONL event log per call."),
     Option("log.dir", str, "", "Call log folder; empty = <user data dir>/calls."),
     Option("log.redact", bool, False, "Replace transcript words in logs (cues are kept)."),
-    Option("log.level", str, "warning", "Diagnostic log level.",
-           choices=("debug", "info", "warning", "error")),
+    Option(
+        "log.level", str, "warning", "Diagnostic log level.", choices=("debug", "info", "warning", "error")
+    ),
     Option("log.file", str, "", "Diagnostic log file (rotated); empty = stderr / journal."),
-    Option("log.max_bytes", int, 5_000_000, "Rotate the diagnostic log at this size, bytes.",
-           minimum=10_000),
+    Option("log.max_bytes", int, 5_000_000, "Rotate the diagnostic log at this size, bytes.", minimum=10_000),
     Option("log.backups", int, 3, "Rotated diagnostic log files kept.", minimum=0, maximum=50),
-    Option("store.url", str, "", "Call store: sqlite:///path or postgresql://...; empty = SQLite in "
-           "the user data dir."),
+    Option(
+        "store.url",
+        str,
+        "",
+        "Call store: sqlite:///path or postgresql://...; empty = SQLite in the user data dir.",
+    ),
     Option("store.transcripts", bool, False, "Store transcripts in the call store."),
-    Option("store.flag_expiry_days", int, 180, "Caller flags expire after this many days.",
-           minimum=1, maximum=3650),
+    Option(
+        "store.flag_expiry_days",
+        int,
+        180,
+        "Caller flags expire after this many days.",
+        minimum=1,
+        maximum=3650,
+    ),
     Option("alerts.webhook_url", str, "", "Supervisor alert webhook (JSON POST); empty = off."),
 ]
 
@@ -179,7 +219,7 @@ class Settings(Mapping[str, Any]):
     def section(self, name: str) -> dict[str, Any]:
         """All values of one ``[section]`` as ``{name: value}``."""
         prefix = name + "."
-        return {k[len(prefix):]: v.value for k, v in self._values.items() if k.startswith(prefix)}
+        return {k[len(prefix) :]: v.value for k, v in self._values.items() if k.startswith(prefix)}
 
 
 def _line_of(text: str, section: str, name: str | None) -> int:
@@ -251,8 +291,10 @@ def validate_config_data(
 
     for section, table in data.items():
         if section not in sections:
-            fail(f"{path}:{_line_of(text, section, None)}: unknown section [{section}] "
-                 f"(known: {', '.join(sorted(sections))})")
+            fail(
+                f"{path}:{_line_of(text, section, None)}: unknown section [{section}] "
+                f"(known: {', '.join(sorted(sections))})"
+            )
             continue
         if not isinstance(table, dict):
             fail(f"{path}:0: {section} must be a [section] table")
@@ -345,8 +387,12 @@ def schema_markdown() -> str:
         sec = key.split(".")[0]
         if sec != section:
             section = sec
-            out += [f"## [{sec}]", "", "| key | type | default | allowed | environment | meaning |",
-                    "|---|---|---|---|---|---|"]
+            out += [
+                f"## [{sec}]",
+                "",
+                "| key | type | default | allowed | environment | meaning |",
+                "|---|---|---|---|---|---|",
+            ]
         allowed = ""
         if opt.choices is not None:
             allowed = ", ".join(f"`{c}`" for c in opt.choices if c != "") or ""
@@ -355,10 +401,11 @@ def schema_markdown() -> str:
             high = "" if opt.maximum is None else opt.maximum
             allowed = f"{low}..{high}"
         default = repr(opt.default) if not isinstance(opt.default, bool) else str(opt.default).lower()
-        out.append(f"| `{key.split('.', 1)[1]}` | {opt.kind.__name__} | `{default}` | {allowed} | "
-                   f"`{env_var(key)}` | {opt.help} |")
+        out.append(
+            f"| `{key.split('.', 1)[1]}` | {opt.kind.__name__} | `{default}` | {allowed} | "
+            f"`{env_var(key)}` | {opt.help} |"
+        )
         nxt = list(SCHEMA).index(key) + 1
         if nxt == len(SCHEMA) or list(SCHEMA)[nxt].split(".")[0] != sec:
             out.append("")
     return "\n".join(out)
-

@@ -1,0 +1,48 @@
+"""The per-user systemd unit: valid for systemd, restarts on failure, installs without root."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from voiceassist import service
+from voiceassist.cli import main
+
+
+def test_unit_runs_voiceassist_with_the_config_and_restarts(tmp_path: Path) -> None:
+    cfg = tmp_path / "agent.toml"
+    text = service.unit_text(config=cfg, python="/usr/bin/python3")
+    lines = text.splitlines()
+    assert f"ExecStart=/usr/bin/python3 -m voiceassist run --config {cfg}" in lines
+    assert "Restart=on-failure" in lines
+    assert "KillSignal=SIGTERM" in lines
+    assert "WantedBy=default.target" in lines
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not on this machine")
+def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
+    unit = tmp_path / "voiceassist.service"
+    unit.write_text(service.unit_text(python=shutil.which("python3") or "/usr/bin/python3"))
+    out = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "Unknown" not in out.stderr and "ignoring" not in out.stderr, out.stderr
+
+
+def test_install_writes_user_unit_without_systemd(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(service.shutil, "which", lambda name: None)
+    assert main(["service", "install"]) == 0
+    unit = tmp_path / ".config" / "systemd" / "user" / "voiceassist.service"
+    assert unit.is_file()
+    assert "systemctl --user daemon-reload" in capsys.readouterr().out
+    assert main(["service", "uninstall"]) == 0
+    assert not unit.exists()
+
+
+def test_install_with_missing_config_is_a_config_error(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert main(["service", "install", "--config", str(tmp_path / "nope.toml")]) == 9
+    assert "does not exist" in capsys.readouterr().err
