@@ -1,0 +1,161 @@
+"""pyttsx3 in ONE owner thread: renders cue phrases to WAV files with ``save_to_file``.
+
+pyttsx3's run loop is not re-entrant and its espeak driver keeps process-wide state (one synth
+callback), so every pyttsx3 call happens on a single daemon thread started on first use; other
+threads hand it jobs through a queue and wait for the result with a timeout (a hung engine turns
+into :class:`TtsError`, never a hung call).
+
+Quirks of pyttsx3 2.99's espeak driver handled here:
+
+* ``setProperty`` is queued and only runs inside ``runAndWait``; an unknown voice id makes the
+  driver raise inside that loop. We only set ids taken from the engine's own voice list and
+  check after rendering that the voice really was in effect.
+* ``save_to_file`` keeps only the last file before ``runAndWait``: one phrase per run.
+* Empty text never finishes the loop: rejected before it reaches the engine.
+* The driver prints ``Audio saved to ...`` on stdout: routed to the debug log instead.
+* Output is 22050 Hz mono int16 (espeak-ng's native rate); the driver plays nothing when saving,
+  so no sound card is needed.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, TypeVar
+
+from voiceassist.cues.voices import VoiceInfo
+from voiceassist.errors import ExitCode, VoiceAssistError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Longest wait for one render (or for engine start-up), seconds.
+DEFAULT_TIMEOUT_S = 20.0
+
+
+class TtsError(VoiceAssistError):
+    """Text-to-speech is unavailable or failed for a phrase."""
+
+    code = ExitCode.CHECK_FAILED
+
+
+def _quiet_print(*args: Any, **_kwargs: Any) -> None:
+    log.debug("pyttsx3: %s", " ".join(str(a) for a in args))
+
+
+class TtsRenderer:
+    """Owns the pyttsx3 engine on one thread; thread-safe, blocking-with-timeout API.
+
+    ``renders`` counts phrases actually synthesised (the cache tests use it).
+    """
+
+    def __init__(self, *, driver: str = "espeak", timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self.driver = driver
+        self.timeout_s = timeout_s
+        self.renders = 0
+        self._jobs: queue.Queue[tuple[Callable[[Any], Any], Future[Any]] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._broken: str | None = None
+
+    # -- owner thread ---------------------------------------------------------------------
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._owner, name="tts-owner", daemon=True)
+                self._thread.start()
+
+    def _owner(self) -> None:
+        engine: Any = None
+        try:
+            import pyttsx3
+
+            if self.driver == "espeak":
+                from pyttsx3.drivers import espeak as espeak_driver
+
+                # The driver prints on stdout after every save; keep the screen clean.
+                espeak_driver.print = _quiet_print  # type: ignore[attr-defined]
+            engine = pyttsx3.init(self.driver)
+        except Exception as exc:  # noqa: BLE001 - any engine failure becomes a TtsError
+            self._broken = f"text-to-speech engine {self.driver!r} failed to start: {exc}"
+            log.warning("%s", self._broken)
+        while True:
+            item = self._jobs.get()
+            if item is None:
+                return
+            func, fut = item
+            if not fut.set_running_or_notify_cancel():
+                continue
+            if engine is None:
+                fut.set_exception(TtsError(self._broken or "text-to-speech unavailable",
+                                           hint="install espeak-ng (scripts/setup.sh does)"))
+                continue
+            try:
+                fut.set_result(func(engine))
+            except Exception as exc:  # noqa: BLE001
+                fut.set_exception(exc)
+
+    def _call(self, func: Callable[[Any], T]) -> T:
+        if self._broken and self._thread is not None and not self._thread.is_alive():
+            raise TtsError(self._broken)
+        self._start()
+        fut: Future[T] = Future()
+        self._jobs.put((func, fut))
+        try:
+            return fut.result(timeout=self.timeout_s)
+        except TimeoutError:
+            self._broken = "text-to-speech engine stopped responding"
+            raise TtsError(self._broken) from None
+
+    # -- public API -----------------------------------------------------------------------
+    def voices(self) -> list[VoiceInfo]:
+        """The engine's voices (id, name, lower-case language codes)."""
+
+        def job(engine: Any) -> list[VoiceInfo]:
+            out = []
+            for v in engine.getProperty("voices"):
+                langs = tuple(str(code).lower() for code in (v.languages or ()))
+                out.append(VoiceInfo(str(v.id), str(v.name), langs))
+            return out
+
+        return self._call(job)
+
+    def render(self, text: str, voice_id: str, rate_wpm: int, out_path: Path) -> None:
+        """Synthesise ``text`` with ``voice_id`` at ``rate_wpm`` words/minute into ``out_path``
+        (WAV, 22050 Hz mono int16). Raises :class:`TtsError` on any failure."""
+        if not text.strip():
+            raise TtsError("cannot render an empty cue phrase")
+
+        def job(engine: Any) -> None:
+            engine.setProperty("voice", voice_id)
+            engine.setProperty("rate", int(rate_wpm))
+            engine.setProperty("volume", 1.0)
+            engine.save_to_file(text, str(out_path))
+            engine.runAndWait()
+            current = str(engine.getProperty("voice") or "").lower()
+            if current != voice_id.lower():
+                raise TtsError(f"voice {voice_id!r} was not applied (engine used {current!r})")
+            self.renders += 1
+
+        try:
+            self._call(job)
+        except TtsError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise TtsError(f"text-to-speech failed for {text!r}: {exc}") from exc
+        if not out_path.is_file() or out_path.stat().st_size <= 44:
+            raise TtsError(f"text-to-speech produced no audio for {text!r}")
+
+    def close(self) -> None:
+        """Stop the owner thread (it is a daemon, so this is optional)."""
+        if self._thread is not None and self._thread.is_alive():
+            self._jobs.put(None)
+            self._thread.join(timeout=2.0)
+
+
+__all__ = ["DEFAULT_TIMEOUT_S", "TtsError", "TtsRenderer"]

@@ -1,0 +1,221 @@
+"""Database connections for the two back-ends behind one small interface.
+
+``sqlite:///abs/path.db`` (``sqlite://relative.db`` is relative to the working dir) opens an
+embedded SQLite file in WAL mode; ``postgresql://...`` (or ``postgres://``) connects with psycopg 3
+(imported lazily). SQL is written once with ``?`` placeholders; the PostgreSQL connection turns
+them into ``%s``. Errors are mapped to :class:`StoreUnavailable` (the database cannot be reached
+now: spool and retry), :class:`~voiceassist.store.validate.RecordRejected` (this data can never be
+stored) or :class:`~voiceassist.errors.StoreError` (anything else).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from voiceassist.errors import StoreError
+from voiceassist.paths import ensure_private_dir
+from voiceassist.store.validate import RecordRejected
+
+Dialect = Literal["sqlite", "postgresql"]
+#: Seconds to wait for a PostgreSQL connection before calling the database down.
+CONNECT_TIMEOUT_S = 3
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached right now (server down, file locked, network)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A parsed store URL."""
+
+    dialect: Dialect
+    url: str
+    #: SQLite file (None for PostgreSQL).
+    path: Path | None = None
+
+    @property
+    def display(self) -> str:
+        """The URL without a password, for messages."""
+        if self.dialect == "sqlite":
+            return self.url
+        try:
+            from urllib.parse import urlsplit, urlunsplit
+
+            parts = urlsplit(self.url)
+            if parts.password:
+                netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+                return urlunsplit(parts._replace(netloc=netloc))
+        except ValueError:
+            pass
+        return self.url
+
+
+def parse_url(url: str) -> Target:
+    """Parse a store URL or raise StoreError saying what a valid one looks like."""
+    if url.startswith("sqlite://"):
+        rest = url[len("sqlite://"):]
+        if not rest or rest == ":memory:":
+            raise StoreError(
+                f"store URL {url!r} names no file",
+                hint="use sqlite:///absolute/path/voiceassist.db",
+            )
+        return Target("sqlite", url, Path(rest).expanduser())
+    if url.startswith(("postgresql://", "postgres://")):
+        return Target("postgresql", url)
+    raise StoreError(
+        f"unsupported store URL {url!r}",
+        hint="use sqlite:///path/to/voiceassist.db or postgresql://user@host:5432/dbname",
+    )
+
+
+class Connection:
+    """One open database connection (not thread-safe: one per thread)."""
+
+    def __init__(self, target: Target, raw: Any):
+        self.target = target
+        self.dialect: Dialect = target.dialect
+        self._raw = raw
+
+    # -- opening -------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, target: Target) -> Connection:
+        if target.dialect == "sqlite":
+            return cls._open_sqlite(target)
+        return cls._open_postgres(target)
+
+    @classmethod
+    def _open_sqlite(cls, target: Target) -> Connection:
+        assert target.path is not None
+        path = target.path
+        try:
+            ensure_private_dir(path.parent) if not path.parent.exists() else None
+            new = not path.exists()
+            if new:
+                fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+                os.close(fd)
+            raw = sqlite3.connect(str(path), timeout=10.0, isolation_level=None, check_same_thread=False)
+            raw.execute("PRAGMA journal_mode=WAL")
+            raw.execute("PRAGMA synchronous=FULL")
+            raw.execute("PRAGMA busy_timeout=10000")
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailable(
+                f"cannot open the SQLite store {path}: {exc}",
+                hint="check that the folder exists and is writable, or set store.url",
+            ) from None
+        return cls(target, raw)
+
+    @classmethod
+    def _open_postgres(cls, target: Target) -> Connection:
+        try:
+            import psycopg
+        except ImportError:  # pragma: no cover - psycopg is a dependency of the postgres extra
+            raise StoreError(
+                "PostgreSQL support needs psycopg", hint="pip install 'voiceassist[postgres]'"
+            ) from None
+        try:
+            raw = psycopg.connect(
+                target.url,
+                connect_timeout=CONNECT_TIMEOUT_S,
+                autocommit=True,
+                application_name="voiceassist",
+            )
+        except psycopg.Error as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise StoreUnavailable(
+                f"cannot connect to {target.display}: {first}",
+                hint="check that the server runs and the URL is right (store.url)",
+            ) from None
+        return cls(target, raw)
+
+    # -- statements ----------------------------------------------------------------------------
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.dialect == "postgresql" else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; returns the affected row count."""
+        with self._errors():
+            cur = self._raw.execute(self._sql(sql), tuple(params))
+            count = cur.rowcount
+            return int(count) if count is not None else 0
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a SELECT; returns all rows as tuples."""
+        with self._errors():
+            cur = self._raw.execute(self._sql(sql), tuple(params))
+            return [tuple(row) for row in cur.fetchall()]
+
+    def query_dicts(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Run a SELECT; returns rows as dicts keyed by column name."""
+        with self._errors():
+            cur = self._raw.execute(self._sql(sql), tuple(params))
+            names = [d[0] for d in cur.description or ()]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    @contextlib.contextmanager
+    def transaction(self, *, lock_key: int | None = None) -> Iterator[Connection]:
+        """A write transaction; ``lock_key`` takes a cluster-wide lock (PostgreSQL advisory lock,
+        SQLite's write lock) for schema upgrades."""
+        with self._errors():
+            if self.dialect == "sqlite":
+                self._raw.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self
+                except BaseException:
+                    self._raw.execute("ROLLBACK")
+                    raise
+                self._raw.execute("COMMIT")
+            else:
+                with self._raw.transaction():
+                    if lock_key is not None:
+                        self._raw.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key,))
+                    yield self
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._raw.close()
+
+    @contextlib.contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Map driver exceptions onto the store's error family."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise _map_sqlite(exc, self.target) from None
+        except Exception as exc:
+            if type(exc).__module__.startswith("psycopg"):
+                raise _map_psycopg(exc, self.target) from None
+            raise
+
+
+def _map_sqlite(exc: sqlite3.Error, target: Target) -> StoreError:
+    text = str(exc)
+    if isinstance(exc, sqlite3.IntegrityError | sqlite3.DataError):
+        return RecordRejected(f"the store refused a record: {text}")
+    low = text.lower()
+    if any(s in low for s in ("locked", "busy", "unable to open", "disk i/o", "readonly")):
+        return StoreUnavailable(f"SQLite store {target.path} unavailable: {text}")
+    if "no such table" in low:
+        return StoreError(f"the store at {target.display} has no schema yet: {text}",
+                          hint="run `voiceassist db upgrade`")
+    return StoreError(f"SQLite store error: {text}")
+
+
+def _map_psycopg(exc: Exception, target: Target) -> StoreError:
+    import psycopg
+
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        return StoreUnavailable(f"PostgreSQL at {target.display} unavailable: {first}")
+    if isinstance(exc, psycopg.IntegrityError | psycopg.DataError):
+        return RecordRejected(f"the store refused a record: {first}")
+    if isinstance(exc, psycopg.errors.UndefinedTable):
+        return StoreError(f"the store at {target.display} has no schema yet: {first}",
+                          hint="run `voiceassist db upgrade`")
+    return StoreError(f"PostgreSQL error: {first}")
