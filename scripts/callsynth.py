@@ -46,14 +46,14 @@ Float = npt.NDArray[np.float32]
 
 #: Default espeak-ng voices per language: caller / agent (distinct voice and pitch).
 DEFAULT_VOICES: dict[str, dict[str, dict[str, Any]]] = {
-    "it": {"caller": {"voice": "it+m3", "rate": 165, "pitch": 38}, "agent": {"voice": "it+f2", "rate": 170, "pitch": 62}},
-    "pl": {"caller": {"voice": "pl+m1", "rate": 160, "pitch": 36}, "agent": {"voice": "pl+f3", "rate": 165, "pitch": 64}},
-    "es": {"caller": {"voice": "es+m2", "rate": 165, "pitch": 40}, "agent": {"voice": "es+f4", "rate": 170, "pitch": 60}},
+    "it": {"caller": {"voice": "it+m3", "rate": 158, "pitch": 38}, "agent": {"voice": "it+f2", "rate": 162, "pitch": 62}},
+    "pl": {"caller": {"voice": "pl+m1", "rate": 155, "pitch": 36}, "agent": {"voice": "pl+f3", "rate": 158, "pitch": 64}},
+    "es": {"caller": {"voice": "es+m2", "rate": 158, "pitch": 40}, "agent": {"voice": "es+f4", "rate": 162, "pitch": 60}},
     "en": {
-        "caller": {"voice": "en-us+m3", "rate": 165, "pitch": 40},
-        "agent": {"voice": "en-us+f3", "rate": 170, "pitch": 62},
+        "caller": {"voice": "en-us+m3", "rate": 158, "pitch": 40},
+        "agent": {"voice": "en-us+f3", "rate": 162, "pitch": 62},
     },
-    "ko": {"caller": {"voice": "ko+m1", "rate": 150, "pitch": 40}, "agent": {"voice": "ko+f2", "rate": 155, "pitch": 62}},
+    "ko": {"caller": {"voice": "ko+m1", "rate": 145, "pitch": 40}, "agent": {"voice": "ko+f2", "rate": 150, "pitch": 62}},
 }
 LANGS = tuple(DEFAULT_VOICES)
 
@@ -126,6 +126,8 @@ class Dialogue:
     strict: bool = False
     slack: float = 3.0
     quiet: tuple[tuple[float, float], ...] = ()
+    #: Cue ids expected when the call ends (engine.end_call: caller_flagged, take_a_breath).
+    after_call: tuple[str, ...] = ()
     audio: AudioSettings = field(default_factory=AudioSettings)
     #: sha256 of the file's bytes (seeds the noise, keys the render cache).
     digest: str = ""
@@ -136,7 +138,7 @@ class Dialogue:
 
 _TOP = {
     "lang", "title", "category", "section", "benign", "max_cues", "forbid", "strict", "slack",
-    "quiet", "audio", "voices", "turn",
+    "quiet", "audio", "voices", "turn", "script", "after_call",
 }  # fmt: skip
 _TURN = {"speaker", "text", "pause", "voice", "rate", "pitch", "expect", "quiet"}
 _AUDIO = {"snr_db", "telephone", "rate_hz", "seed", "lead_in", "tail"}
@@ -200,6 +202,10 @@ def parse_dialogue(text: str, source: str = "<dialogue>", digest: str = "") -> D
     if not isinstance(forbid, list) or any(c not in KNOWN_CUES for c in forbid):
         bad(top("forbid"), "forbid must be a list of known cue ids")
         forbid = []
+    after_call = data.get("after_call", [])
+    if not isinstance(after_call, list) or any(c not in KNOWN_CUES for c in after_call):
+        bad(top("after_call"), "after_call must be a list of known cue ids")
+        after_call = []
     quiet: list[tuple[float, float]] = []
     for span in data.get("quiet", []) if isinstance(data.get("quiet", []), list) else [None]:
         if isinstance(span, list) and len(span) == 2 and all(_num(v) for v in span) and 0 <= span[0] <= span[1]:
@@ -260,35 +266,48 @@ def parse_dialogue(text: str, source: str = "<dialogue>", digest: str = "") -> D
 
     turns: list[Turn] = []
     raw_turns = data.get("turn", [])
+    script = data.get("script")
+    if script is not None:
+        if "turn" in data:
+            bad(top("script"), "use either script = \"\"\"...\"\"\" or [[turn]] tables, not both")
+        elif not isinstance(script, str):
+            bad(top("script"), "script must be a multi-line string")
+        else:
+            raw_turns = _script_turns(script, top("script"), bad)
     if not isinstance(raw_turns, list) or not raw_turns or not all(isinstance(t, dict) for t in raw_turns):
-        bad(top("turn") if "turn" in data else 1, "a dialogue needs at least one [[turn]]")
+        bad(top("turn") if "turn" in data else 1, "a dialogue needs at least one [[turn]] or a script")
         raw_turns = []
     for i, t in enumerate(raw_turns):
-        line = loc.line_of("turn", i)
+        fixed_line = t.pop("_line", None)
+        line = fixed_line or loc.line_of("turn", i)
+
+        def tline(_table: str, index: int, key: str | None = None, _fixed: int | None = fixed_line) -> int:
+            return _fixed if _fixed else loc.line_of("turn", index, key)
+
         for key in sorted(set(t) - _TURN):
-            bad(loc.line_of("turn", i, key), f"unknown key '{key}' in [[turn]]")
+            bad(tline("turn", i, key), f"unknown key '{key}' in [[turn]]")
         speaker = t.get("speaker")
         if speaker not in ("caller", "agent"):
-            bad(loc.line_of("turn", i, "speaker"), "speaker must be \"caller\" or \"agent\"")
+            bad(tline("turn", i, "speaker"), "speaker must be \"caller\" or \"agent\"")
             speaker = "caller"
         ttext = t.get("text")
         if not isinstance(ttext, str) or not ttext.strip():
-            bad(loc.line_of("turn", i, "text"), "text must be a non-empty string")
+            bad(tline("turn", i, "text"), "text must be a non-empty string")
             ttext = "x"
         pause = t.get("pause", 0.6)
         if not _num(pause) or not -1.5 <= pause <= 60:
-            bad(loc.line_of("turn", i, "pause"), "pause must be seconds between -1.5 and 60")
+            bad(tline("turn", i, "pause"), "pause must be seconds between -1.5 and 60")
             pause = 0.6
         tq = t.get("quiet", False)
         if not isinstance(tq, bool):
-            bad(loc.line_of("turn", i, "quiet"), "quiet must be true or false")
+            bad(tline("turn", i, "quiet"), "quiet must be true or false")
             tq = False
         voice = _voice(
-            {k: t[k] for k in _VOICE if k in t}, voices[speaker], loc.line_of("turn", i, "voice"), bad
+            {k: t[k] for k in _VOICE if k in t}, voices[speaker], tline("turn", i, "voice"), bad
         ) or voices[speaker]
         expects: list[TurnExpect] = []
         raw_exp = t.get("expect", [])
-        eline = loc.line_of("turn", i, "expect")
+        eline = tline("turn", i, "expect")
         if not isinstance(raw_exp, list):
             bad(eline, "expect must be a list of cue ids or {cue = ...} tables")
             raw_exp = []
@@ -300,7 +319,7 @@ def parse_dialogue(text: str, source: str = "<dialogue>", digest: str = "") -> D
             bad(line, "a turn cannot both expect cues and be quiet")
         turns.append(Turn(speaker, ttext.strip(), float(pause), voice, tuple(expects), tq, line))
 
-    if benign and any(t.expect for t in turns):
+    if benign and (any(t.expect for t in turns) or after_call):
         bad(top("benign"), "a benign dialogue cannot expect cues")
     if problems:
         raise DialogueError(problems)
@@ -317,9 +336,41 @@ def parse_dialogue(text: str, source: str = "<dialogue>", digest: str = "") -> D
         strict=strict,
         slack=float(slack),
         quiet=tuple(quiet),
+        after_call=tuple(after_call),
         audio=audio,
         digest=digest,
     )
+
+
+_SCRIPT_LINE = re.compile(r"^(?:\[(-?[0-9.]+)\]\s*)?(\w+)\s*:\s*(.+?)\s*(?:=>\s*(.+))?$")
+
+
+def _script_turns(script: str, key_line: int, bad: Any) -> list[dict[str, Any]]:
+    """Turns of the compact form: one ``[pause] speaker: text => cue, cue@trigger`` per line."""
+    turns: list[dict[str, Any]] = []
+    for offset, raw in enumerate(script.splitlines()):
+        line = key_line + 1 + offset
+        text = raw.strip()
+        if not text or text.startswith("#"):
+            continue
+        m = _SCRIPT_LINE.match(text)
+        if not m or m.group(2) not in ("caller", "agent"):
+            bad(line, "script lines look like '[1.5] caller: text => cue_id' (pause and cues optional)")
+            continue
+        turn: dict[str, Any] = {"speaker": m.group(2), "text": m.group(3), "_line": line}
+        if m.group(1):
+            try:
+                turn["pause"] = float(m.group(1))
+            except ValueError:
+                bad(line, f"bad pause {m.group(1)!r}")
+        if m.group(4):
+            items: list[Any] = []
+            for part in m.group(4).split(","):
+                cue, _, trigger = part.strip().partition("@")
+                items.append({"cue": cue.strip(), "trigger": trigger.strip()} if trigger else cue.strip())
+            turn["expect"] = items
+        turns.append(turn)
+    return turns
 
 
 def _voice(spec: dict[str, Any], base: Voice, line: int, bad: Any) -> Voice | None:
@@ -677,7 +728,8 @@ def _trigger_end(p: PlacedTurn, trigger: str | None) -> int:
     if trigger:
         want = re.sub(r"\W", "", trigger.casefold())
         for w, _s, e in p.words:
-            if re.sub(r"\W", "", w.casefold()).startswith(want):
+            parts = [re.sub(r"\W", "", part) for part in re.split(r"['’-]", w.casefold())]
+            if any(part.startswith(want) for part in parts if part):
                 return e
         raise ConfigError(f"{p.turn.line}: trigger {trigger!r} is not a word of the turn: {p.turn.text!r}")
     return p.words[-1][2] if p.words else p.end
@@ -704,6 +756,14 @@ def make_expectations(dlg: Dialogue, placed: list[PlacedTurn], duration_ms: int)
             expected.append(
                 Expected(cue=te.cue, start_ms=lo, end_ms=hi, category=te.category, anchor_ms=anchor, name=f"turn {n + 1}")
             )
+    if placed:
+        last_end = max(_ms(p.end) for p in placed)
+        for cue in dlg.after_call:
+            # take_a_breath is about the agent (wellbeing); caller_flagged carries the call's category
+            cat = "wellbeing" if cue == "take_a_breath" else dlg.category
+            expected.append(
+                Expected(cue=cue, start_ms=last_end, end_ms=duration_ms + 1000, category=cat, name="after the call")
+            )
     if dlg.benign:
         quiet = [(0, duration_ms)]
     max_cues = 0 if dlg.benign else dlg.max_cues
@@ -720,7 +780,9 @@ def make_expectations(dlg: Dialogue, placed: list[PlacedTurn], duration_ms: int)
 
 def render_key(dlg: Dialogue, opts: RenderOptions, version: str) -> str:
     """Hash of everything that determines the rendered files (for skipping unchanged calls)."""
-    parts = [RENDER_VERSION, version, dlg.digest, opts.mono, opts.rate_hz, opts.telephone, opts.snr_db, opts.seed]
+    snr = None if opts.snr_db is None else float(opts.snr_db)
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()  # any change to this renderer
+    parts = [RENDER_VERSION, code, version, dlg.digest, opts.mono, opts.rate_hz, opts.telephone, snr, opts.seed]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 

@@ -11,6 +11,7 @@ from voiceassist.events import (
     CallEnded,
     CallStarted,
     Cue,
+    CuePlayback,
     DeviceStatus,
     SpeechSegment,
     Transcript,
@@ -47,6 +48,9 @@ SAMPLES = [
         why="insult at the agent",
     ),
     DeviceStatus(kind="overflow", device="USB Headset", at_ms=800, message="input overflow", count=2),
+    CuePlayback(
+        call_id="c1", kind="started", cue="end_call", at_ms=30_120, device="[3] Jabra", latency_ms=41.5
+    ),
 ]
 
 

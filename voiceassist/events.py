@@ -149,8 +149,29 @@ class DeviceStatus(Event):
     count: int = 0
 
 
+@dataclass(frozen=True)
+class CuePlayback(Event):
+    """What happened to a cue at the headset (written to the call log by ``run``)."""
+
+    type: ClassVar[str] = "cue_playback"
+    call_id: str
+    #: ``started``, ``dropped``, ``preempted``, ``muted``, ``waiting``, ``device_missing``,
+    #: ``device_lost``, ``device_recovered``, ``tts_failed`` ...
+    kind: str
+    cue: str | None = None
+    #: Call time of the cue, ms.
+    at_ms: int | None = None
+    message: str = ""
+    device: str = ""
+    #: Wall clock (Unix seconds) when it happened; only for measuring latency.
+    wall: float = 0.0
+    #: Wall-clock ms from the end of the trigger word to the first cue sample at the device.
+    latency_ms: float | None = None
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.type: cls for cls in (CallStarted, CallEnded, SpeechSegment, Transcript, Cue, DeviceStatus)
+    cls.type: cls
+    for cls in (CallStarted, CallEnded, SpeechSegment, Transcript, Cue, DeviceStatus, CuePlayback)
 }
 
 
@@ -188,6 +209,7 @@ __all__ = [
     "CallEnded",
     "CallStarted",
     "Cue",
+    "CuePlayback",
     "DeviceStatus",
     "Event",
     "Severity",

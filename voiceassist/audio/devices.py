@@ -132,7 +132,7 @@ def fake_device(
     default_output: bool = False,
 ) -> DeviceInfo:
     """Shorthand for building :class:`FakeDeviceBackend` lists."""
-    return DeviceInfo(index, name, hostapi, inputs, outputs, rate, default_input, default_output)
+    return DeviceInfo(index, name, hostapi, inputs, outputs, float(rate), default_input, default_output)
 
 
 _backend: DeviceBackend | None = None

@@ -1,80 +1,153 @@
 """Talk-over: the agent starts speaking while the caller is still speaking.
 
-Pure and advanced by audio time: feed it :class:`~voiceassist.events.SpeechSegment` events of
-both speakers in time order. An *overlap* is an agent speech start that falls inside a caller
-speech segment (after the caller has been speaking for ``min_caller_ms``, so a back-channel
-right at the caller's first syllable is not counted twice). Times are ms of call time.
+Pure and advanced by audio time: feed it the VAD's speech starts and ends of both speakers (ms of
+call time, in the order the pipeline emits them) and call :meth:`TalkOverDetector.advance` with
+the current call time. An *interruption* is an agent onset that
 
-VAD start events carry pre-roll: the detector takes ``onset_shift_ms`` (the VAD pre-roll) to put
-the onset back where speech really began.
+* comes after the caller has been speaking for ``min_caller_ms`` (two people starting together is
+  not an interruption),
+* while the caller goes on speaking for at least ``min_overlap_ms`` after it (a quick reply right
+  as the caller stops is not one), and
+* starts agent speech lasting at least ``min_agent_ms`` (a short "mhm" is a back-channel, a sign of
+  listening).
+
+VAD start times include the pre-roll and end times the hangover: ``onset_shift_ms`` is added to
+starts and ``end_shift_ms`` taken from ends to put them back where speech really began and ended
+(:func:`shifts_for_vad` derives both from the VAD settings; measured on espeak-ng speech the
+corrected onset is within ~20 ms of the real one). Because the caller's end arrives late (after the
+hangover), an agent onset is a *candidate* until both conditions are known; ``advance`` and the
+end events settle it.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
+
+from voiceassist.coaching.policy import TalkOverPolicy
+from voiceassist.vad.config import VadConfig
+
+#: Kept for callers of the first version: the thresholds are the policy's ``[talk_over]`` table.
+TalkOverConfig = TalkOverPolicy
 
 
 @dataclass(frozen=True)
 class Overlap:
-    """One interruption: the agent started at ``at_ms`` while the caller had been speaking since
-    ``caller_since_ms`` (both ms of call time)."""
+    """One interruption, ms of call time."""
 
+    #: The agent's (corrected) speech onset.
     at_ms: int
+    #: Since when the caller had been speaking (corrected onset).
     caller_since_ms: int
+    #: When the interruption was known for sure (call time the detector had reached).
+    confirmed_ms: int
 
 
-@dataclass(frozen=True)
-class TalkOverConfig:
-    """Thresholds (ms of call time)."""
+@dataclass
+class _Candidate:
+    onset: int
+    caller_since: int
+    caller_ok: bool = False
+    agent_ok: bool = False
 
-    #: The caller must have been speaking this long for an agent start to count as talk-over.
-    min_caller_ms: int = 400
-    #: Window over which overlaps are counted, ms.
-    window_ms: int = 60_000
-    #: Overlaps inside the window that make a cue (calm caller).
-    per_window: int = 2
-    #: Overlaps inside the window that make a cue while the caller is angry (PLAYBOOK 1: let them vent).
-    per_window_angry: int = 1
-    #: Added to VAD start times to undo pre-roll, ms.
-    onset_shift_ms: int = 0
+
+def shifts_for_vad(vad: VadConfig) -> tuple[int, int]:
+    """(onset_shift_ms, end_shift_ms) that undo the VAD's pre-roll and hangover: whole frames of
+    each, plus half a frame for the frame grid."""
+    half = vad.frame_ms // 2
+    return vad.preroll_frames * vad.frame_ms + half, vad.hangover_frames * vad.frame_ms + half
 
 
 class TalkOverDetector:
-    """Counts interruptions and says when a ``dont_interrupt`` cue is due."""
+    """Finds interruptions; counts them for the ``dont_interrupt`` cue."""
 
-    def __init__(self, config: TalkOverConfig | None = None):
-        self.config = config or TalkOverConfig()
+    def __init__(self, config: TalkOverPolicy | None = None, *, vad: VadConfig | None = None) -> None:
+        self.config = config or TalkOverPolicy()
+        auto_on, auto_end = shifts_for_vad(vad or VadConfig())
+        self.onset_shift = auto_on if self.config.onset_shift_ms < 0 else self.config.onset_shift_ms
+        self.end_shift = auto_end if self.config.end_shift_ms < 0 else self.config.end_shift_ms
+        self._caller_open = False
         self._caller_since: int | None = None
-        self._recent: deque[int] = deque()
+        self._caller_last_end: int | None = None
+        self._agent_open = False
+        self._cand: _Candidate | None = None
         self.overlaps: list[Overlap] = []
 
+    # -- VAD events ------------------------------------------------------------------------------
     def caller_start(self, at_ms: int) -> None:
-        """Caller speech began (VAD start, ms of call time)."""
-        self._caller_since = at_ms + self.config.onset_shift_ms
+        """Caller speech began (VAD start, ms of call time, pre-roll included)."""
+        onset = at_ms + self.onset_shift
+        if self._caller_last_end is not None:
+            onset = max(onset, self._caller_last_end)
+        self._caller_open = True
+        self._caller_since = onset
 
-    def caller_end(self, at_ms: int) -> None:
-        """Caller speech ended (VAD end, ms of call time)."""
-        self._caller_since = None
+    def caller_end(self, at_ms: int) -> list[Overlap]:
+        """Caller speech ended (VAD end, ms of call time, hangover included)."""
+        real_end = at_ms - self.end_shift
+        self._caller_open = False
+        self._caller_last_end = real_end
+        c = self._cand
+        if c is not None and not c.caller_ok:
+            if real_end - c.onset >= self.config.min_overlap_ms:
+                c.caller_ok = True
+            else:
+                self._cand = None  # the caller had (nearly) finished: a reply, not talk-over
+        return self._settle(at_ms)
 
-    def agent_start(self, at_ms: int, *, caller_angry: bool = False) -> Overlap | None:
-        """Agent speech began; returns the overlap when this start interrupts the caller and the
-        count inside the window reaches the threshold (then the counter restarts)."""
-        onset = at_ms + self.config.onset_shift_ms
+    def agent_start(self, at_ms: int) -> None:
+        """Agent speech began (VAD start, ms of call time, pre-roll included)."""
+        self._agent_open = True
+        onset = at_ms + self.onset_shift
+        cfg = self.config
         since = self._caller_since
-        if since is None or onset - since < self.config.min_caller_ms:
-            return None
-        overlap = Overlap(at_ms=onset, caller_since_ms=since)
-        self.overlaps.append(overlap)
-        self._recent.append(onset)
-        while self._recent and onset - self._recent[0] > self.config.window_ms:
-            self._recent.popleft()
-        needed = self.config.per_window_angry if caller_angry else self.config.per_window
-        if len(self._recent) >= needed:
-            self._recent.clear()
-            return overlap
-        return None
+        if since is None or onset - since < cfg.min_caller_ms:
+            return
+        if self._caller_open:
+            self._cand = _Candidate(onset, since)
+        elif self._caller_last_end is not None and self._caller_last_end - onset >= cfg.min_overlap_ms:
+            self._cand = _Candidate(onset, since, caller_ok=True)
+
+    def agent_end(self, at_ms: int) -> list[Overlap]:
+        """Agent speech ended (VAD end, ms of call time, hangover included)."""
+        self._agent_open = False
+        c = self._cand
+        if c is not None and not c.agent_ok:
+            if at_ms - self.end_shift - c.onset >= self.config.min_agent_ms:
+                c.agent_ok = True
+            else:
+                self._cand = None  # a back-channel
+        return self._settle(at_ms)
+
+    # -- time ------------------------------------------------------------------------------------
+    def advance(self, now_ms: int) -> list[Overlap]:
+        """Call time reached ``now_ms``: settle a candidate whose speakers are still talking."""
+        c = self._cand
+        if c is None:
+            return []
+        spoken = now_ms - self.end_shift - c.onset  # speech certainly lasted this long
+        if self._caller_open and spoken >= self.config.min_overlap_ms:
+            c.caller_ok = True
+        if self._agent_open and spoken >= self.config.min_agent_ms:
+            c.agent_ok = True
+        return self._settle(now_ms)
+
+    def _settle(self, now_ms: int) -> list[Overlap]:
+        c = self._cand
+        if c is None or not (c.caller_ok and c.agent_ok):
+            return []
+        self._cand = None
+        ov = Overlap(at_ms=c.onset, caller_since_ms=c.caller_since, confirmed_ms=now_ms)
+        self.overlaps.append(ov)
+        return [ov]
+
+    # -- counts ----------------------------------------------------------------------------------
+    def count_since(self, since_ms: int) -> int:
+        """Interruptions whose onset is at or after ``since_ms``."""
+        return sum(1 for o in self.overlaps if o.at_ms >= since_ms)
 
     def per_minute(self, duration_ms: int) -> float:
         """Interruptions per minute of call."""
         return 0.0 if duration_ms <= 0 else len(self.overlaps) * 60_000 / duration_ms
+
+
+__all__ = ["Overlap", "TalkOverConfig", "TalkOverDetector", "shifts_for_vad"]

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -189,4 +190,14 @@ def reset_announcements() -> None:
         _ANNOUNCED.clear()
 
 
-__all__ = ["LANG_NAMES", "CueBank", "CueSound", "PrepareReport", "reset_announcements"]
+
+
+def bank_from_settings(lang: str, settings: Mapping[str, Any], *, rate_hz: int,
+                       renderer: TtsRenderer | None = None) -> CueBank:
+    """A :class:`CueBank` for ``lang`` with the ``cues.*`` settings (gain, earcon, rate)."""
+    cache = CueCache(renderer or TtsRenderer())
+    return CueBank(lang, cache=cache, rate_hz=rate_hz, gain_dbfs=float(settings["cues.gain_dbfs"]),
+                   soft_earcon=bool(settings["cues.earcon"]), rate_wpm=int(settings["cues.rate_wpm"]))
+
+
+__all__ = ["LANG_NAMES", "CueBank", "CueSound", "PrepareReport", "bank_from_settings", "reset_announcements"]

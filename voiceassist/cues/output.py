@@ -58,38 +58,13 @@ class OutputDevice(Protocol):
 # sounddevice
 
 
-def _resolve_output(spec: str | int | None) -> tuple[int | None, str]:
-    """Device index (``None`` = system default) and a display name for an output ``spec``."""
-    import sounddevice as sd
+def _resolve_output(spec: str | int | None) -> tuple[int, str, int, float]:
+    """Index, display name, output channels and default rate (Hz) of the headset ``spec``
+    (``None``/empty = the default output). Raises :class:`DeviceError`."""
+    from voiceassist.audio.devices import find_device
 
-    if spec is None or spec == "":
-        try:
-            info: Any = sd.query_devices(kind="output")
-        except (sd.PortAudioError, ValueError) as exc:
-            raise DeviceError(f"no default audio output device: {exc}",
-                              hint="plug in the headset or pass --headset NAME "
-                                   "(see `voiceassist devices`)") from None
-        return None, str(info["name"])
-    try:
-        from voiceassist.audio import devices as audio_devices
-    except ImportError:  # pragma: no cover - the audio package ships it
-        audio_devices = None  # type: ignore[assignment]
-    if audio_devices is not None and hasattr(audio_devices, "find_device"):
-        found: Any = audio_devices.find_device(spec, "output")
-        index = int(found if isinstance(found, int) else getattr(found, "index", found["index"]))
-        return index, str(sd.query_devices(index)["name"])
-    devices: Any = sd.query_devices()
-    text = str(spec)
-    if text.isdigit():
-        index = int(text)
-        if 0 <= index < len(devices) and devices[index]["max_output_channels"] > 0:
-            return index, str(devices[index]["name"])
-    else:
-        for i, dev in enumerate(devices):
-            if text.lower() in str(dev["name"]).lower() and dev["max_output_channels"] > 0:
-                return i, str(dev["name"])
-    raise DeviceError(f"no audio output device matches {spec!r}",
-                      hint="list devices with `voiceassist devices`")
+    info = find_device(spec if spec not in (None, "") else None, "output")
+    return info.index, info.name, info.max_output_channels, info.default_samplerate
 
 
 class _SdStream:
@@ -105,7 +80,7 @@ class _SdStream:
         try:
             self._stream.stop()
             self._stream.close()
-        except Exception:  # noqa: BLE001, S110 - closing a lost device may fail; nothing to do
+        except Exception:  # closing a lost device may fail; nothing to do
             pass
 
 
@@ -129,15 +104,11 @@ class SoundDeviceOutput:
     def open(self, fill: FillFn, *, rate_hz: int, block_frames: int) -> OutputStream:
         import sounddevice as sd
 
-        try:
-            index, self._name = _resolve_output(self.spec)
-            info: Any = sd.query_devices(index) if index is not None else sd.query_devices(kind="output")
-        except sd.PortAudioError as exc:
-            raise DeviceError(f"headset {self._name!r} unavailable: {exc}") from None
-        nch = 1 if self.channels == "both" and int(info["max_output_channels"]) == 1 else 2
-        if int(info["max_output_channels"]) < nch:
-            nch = int(info["max_output_channels"])
+        index, self._name, max_ch, default_rate = _resolve_output(self.spec)
+        nch = min(max_ch, 1 if self.channels == "both" and max_ch == 1 else 2)
         cols = {"both": slice(None), "left": slice(0, 1), "right": slice(1, 2)}[self.channels]
+        if nch == 1:
+            cols = slice(None)
         mono = np.zeros(block_frames * 4, dtype=np.float32)
 
         def callback(outdata: Any, frames: int, t: Any, status: Any) -> None:
@@ -156,7 +127,7 @@ class SoundDeviceOutput:
             outdata[:, cols] = buf[:, None]
 
         last: Exception | None = None
-        for rate in dict.fromkeys((rate_hz, int(info["default_samplerate"]))):
+        for rate in dict.fromkeys((rate_hz, int(default_rate))):
             try:
                 stream = sd.OutputStream(device=index, samplerate=rate, channels=nch, dtype="float32",
                                          blocksize=block_frames * rate // rate_hz,

@@ -79,9 +79,9 @@ class TtsRenderer:
                 from pyttsx3.drivers import espeak as espeak_driver
 
                 # The driver prints on stdout after every save; keep the screen clean.
-                espeak_driver.print = _quiet_print  # type: ignore[attr-defined]
+                espeak_driver.print = _quiet_print
             engine = pyttsx3.init(self.driver)
-        except Exception as exc:  # noqa: BLE001 - any engine failure becomes a TtsError
+        except Exception as exc:  # any engine failure becomes a TtsError
             self._broken = f"text-to-speech engine {self.driver!r} failed to start: {exc}"
             log.warning("%s", self._broken)
         while True:
@@ -97,7 +97,7 @@ class TtsRenderer:
                 continue
             try:
                 fut.set_result(func(engine))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 fut.set_exception(exc)
 
     def _call(self, func: Callable[[Any], T]) -> T:
@@ -146,7 +146,7 @@ class TtsRenderer:
             self._call(job)
         except TtsError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise TtsError(f"text-to-speech failed for {text!r}: {exc}") from exc
         if not out_path.is_file() or out_path.stat().st_size <= 44:
             raise TtsError(f"text-to-speech produced no audio for {text!r}")

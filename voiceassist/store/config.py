@@ -99,7 +99,9 @@ class StoreConfig:
             if not low <= value <= high:
                 raise ConfigError(f"store setting {name} must be between {low} and {high}, not {value}")
         if self.webhook_url and not self.webhook_url.startswith(("http://", "https://")):
-            raise ConfigError(f"alerts.webhook_url must start with http:// or https://, not {self.webhook_url!r}")
+            raise ConfigError(
+                f"alerts.webhook_url must start with http:// or https://, not {self.webhook_url!r}"
+            )
 
     @property
     def effective_url(self) -> str:

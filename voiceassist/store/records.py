@@ -38,7 +38,8 @@ class Record:
     @classmethod
     def from_json(cls, line: str) -> Record:
         obj = json.loads(line)
-        if not isinstance(obj, dict) or obj.get("kind") not in WRITERS or not isinstance(obj.get("data"), dict):
+        ok = isinstance(obj, dict) and obj.get("kind") in WRITERS and isinstance(obj.get("data"), dict)
+        if not ok:
             raise ValueError("not a store record")
         return cls(str(obj["kind"]), obj["data"])
 

@@ -108,7 +108,9 @@ def parse_vtt(text: str, source: str = "<vtt>") -> list[RefUtterance]:
         where = f"{source}:{block_start + t + 1}"
         m = _TIMING.match(block[t])
         if not m:
-            raise TranscriptError(f"{where}: bad cue timing {block[t].strip()!r} (use 00:01.000 --> 00:02.500)")
+            raise TranscriptError(
+                f"{where}: bad cue timing {block[t].strip()!r} (use 00:01.000 --> 00:02.500)"
+            )
         g = m.groups()
         start, end = _ts_ms(*g[0:4]), _ts_ms(*g[4:8])
         if end <= start:

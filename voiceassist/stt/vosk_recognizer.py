@@ -6,12 +6,20 @@ Never ``vosk.Model(lang=...)``: it prints, may exit the process and downloads; a
 Audio is fed to vosk in fixed chunks of ``chunk_samples`` counted on the recogniser's own
 (speech-only) stream, and a partial is polled after each chunk, so the events do not depend on
 how the caller cut the audio into blocks.
+
+Determinism: Kaldi dithers every feature frame with noise seeded from the C library's global
+``rand()``, so two recognisers given the same audio can disagree (the Korean model's
+``mfcc.conf`` does not turn dither off). With ``deterministic=True`` (the default) the
+recogniser seeds ``srand`` from its own stream position before every call into vosk, which makes
+results reproducible for any block size and any number of recognisers in one thread.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +34,27 @@ log = logging.getLogger(__name__)
 
 #: Samples given to vosk per AcceptWaveform call (200 ms at 16 kHz).
 DEFAULT_CHUNK_SAMPLES = 3200
+
+
+_SRAND: Callable[[int], Any] | None = None
+
+
+def _srand() -> Callable[[int], Any] | None:
+    """The C library's ``srand`` (None where it cannot be found)."""
+    global _SRAND
+    if _SRAND is None:
+        import ctypes
+        import ctypes.util
+
+        try:
+            libc = ctypes.CDLL(None) if sys.platform != "win32" else ctypes.cdll.msvcrt
+            _SRAND = libc.srand
+        except (OSError, AttributeError):
+            try:
+                _SRAND = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").srand
+            except (OSError, AttributeError):
+                return None
+    return _SRAND
 
 
 def set_vosk_log_level(verbose: bool) -> None:
@@ -66,6 +95,7 @@ class VoskRecognizer:
         *,
         chunk_samples: int = DEFAULT_CHUNK_SAMPLES,
         partials: bool = True,
+        deterministic: bool = True,
     ) -> None:
         from vosk import KaldiRecognizer
 
@@ -77,6 +107,7 @@ class VoskRecognizer:
         self._rec.SetPartialWords(True)
         self._chunk = chunk_samples
         self._partials = partials
+        self._srand = _srand() if deterministic else None
         self._buf: list[Pcm16] = []
         self._buf_len = 0
         self._received = 0  # recogniser samples accepted (fed + buffered)
@@ -113,6 +144,7 @@ class VoskRecognizer:
             out.extend(self._feed(self._take(self._buf_len)))
         if self._utt_start is None and not out:
             return out
+        self._seed()
         result = json.loads(self._rec.FinalResult())
         out.extend(self._final(result))
         self._utt_start = None
@@ -130,6 +162,7 @@ class VoskRecognizer:
         return head
 
     def _feed(self, pcm: Pcm16) -> list[Transcript]:
+        self._seed()
         self._fed += len(pcm)
         if self._rec.AcceptWaveform(pcm.tobytes()):
             # vosk's own endpointing settled a result inside our utterance.
@@ -182,6 +215,10 @@ class VoskRecognizer:
         self._utterance += 1
         self._map.drop_before(self._utt_rec_start)
         return [event]
+
+    def _seed(self) -> None:
+        if self._srand is not None:
+            self._srand((self._fed * 2654435761 + 1) & 0x7FFFFFFF)
 
     def _utt_call_start(self) -> int:
         return self._utt_start if self._utt_start is not None else self._map.to_call(self._fed)

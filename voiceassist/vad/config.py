@@ -32,8 +32,9 @@ class VadConfig:
     #: Frame length given to webrtcvad, ms: 10, 20 or 30.
     frame_ms: int = 30
     #: Consecutive voiced audio needed to open a segment, ms (rounded up to whole frames);
-    #: filters clicks and line noise.
-    start_ms: int = 60
+    #: filters clicks, and the ~100 ms burst webrtcvad reports on any line hiss while it adapts
+    #: at the start of a call. The pre-roll covers the speech onset this delays.
+    start_ms: int = 150
     #: Audio kept before the first voiced frame of a segment, ms (rounded up to whole frames).
     preroll_ms: int = 300
     #: Unvoiced audio kept after the last voiced frame before the segment closes, ms.

@@ -1,0 +1,91 @@
+"""``voiceassist demo``: bundled calls, the stereo WAV (left = call, right = what the agent heard),
+and working with no model and no sound device."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from voiceassist.cli import main
+from voiceassist.cues.bank import CueBank
+from voiceassist.cues.cache import CueCache
+from voiceassist.cues.tts import TtsRenderer
+from voiceassist.demo import DEMO_LANGS, DemoOptions, demo_calls, run_demo
+
+RATE = 16000
+
+
+@pytest.fixture(scope="module")
+def renderer() -> TtsRenderer:
+    return TtsRenderer()
+
+
+def test_bundled_calls_are_small_mono_16k_with_transcripts() -> None:
+    calls = demo_calls()
+    assert {c.lang for c in calls} == set(DEMO_LANGS)
+    for c in calls:
+        info = sf.info(str(c.wav))
+        assert info.channels == 1 and info.samplerate <= 16000
+        assert info.duration < 60
+        assert c.wav.stat().st_size < 1_000_000
+        assert "WEBVTT" in c.vtt.read_text(encoding="utf-8")
+
+
+def test_right_channel_is_silent_except_where_cues_fired(tmp_path: Path, renderer: TtsRenderer) -> None:
+    out = tmp_path / "demo.wav"
+    text = io.StringIO()
+    result = run_demo(DemoOptions(langs=("en",), fast=True, out=out), text,
+                      bank_factory=lambda lang: CueBank(lang, cache=CueCache(renderer, tmp_path / "c"),
+                                                        rate_hz=RATE))
+    data, rate = sf.read(str(out), dtype="int16")
+    assert rate == RATE and data.ndim == 2 and data.shape[1] == 2
+    call, _ = sf.read(str(demo_calls(("en",))[0].wav), dtype="int16")
+    assert np.array_equal(data[: call.size, 0], call)  # left: the call itself
+    right = data[:, 1].astype(np.int32)
+    played = [c for c in result.cues if c.outcome == "played"]
+    assert played, text.getvalue()
+    # Where each cue sound lies: from the time it was heard, for the length of its sound.
+    mask = np.zeros(right.size, dtype=bool)
+    bank = CueBank("en", cache=CueCache(renderer, tmp_path / "c"), rate_hz=RATE)
+    for c in played:
+        assert c.heard_ms is not None and c.delay_ms is not None and c.delay_ms >= 0
+        start = c.heard_ms * RATE // 1000
+        n = bank.sound_for(c.cue.say, c.cue.severity).samples.size
+        assert np.abs(right[start : start + 160]).max() > 0  # the cue starts right there
+        mask[start : start + n] = True
+    assert not right[~mask].any()  # silent everywhere else
+    # Whisper level: the right channel's peak is the cue gain (-20 dBFS), well below full scale.
+    peak = np.abs(right).max() / 32768
+    assert 0.08 < peak < 0.11
+    # The transcript and the cues were printed as they fired.
+    printed = text.getvalue()
+    assert "caller" in printed and (">> " in printed or "!! " in printed)
+    for c in played:
+        assert c.cue.say in printed
+
+
+def test_cli_demo_fast_works_without_model_or_sound_device(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOICEASSIST_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("VOICEASSIST_CONFIG_DIR", str(tmp_path / "config"))
+    out = tmp_path / "mix.wav"
+    code = main(["demo", "--fast", "--lang", "en", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert out.is_file() and sf.info(str(out)).channels == 2
+    assert "wrote" in printed and "end_call" in printed
+
+
+def test_demo_asr_says_clearly_when_there_is_no_model(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], isolated_models: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("voiceassist.stt.models.package_model_dir", lambda lang: None)
+    monkeypatch.setenv("VOICEASSIST_CACHE_DIR", str(tmp_path / "cache"))
+    code = main(["demo", "--fast", "--asr", "--lang", "en", "--out", str(tmp_path / "x.wav")])
+    err = capsys.readouterr().err
+    assert code == 6
+    assert "no speech model installed for en" in err

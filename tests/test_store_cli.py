@@ -1,0 +1,76 @@
+"""The store's commands end to end (SQLite and PostgreSQL): db upgrade/status, supervise --once,
+shift, and the exit codes of bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from test_store_helpers import Clock, hard_call, pg_url_fixture, recorder  # noqa: F401
+
+from voiceassist.cli import main
+from voiceassist.errors import ExitCode
+
+
+def test_db_upgrade_and_status(pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for url in (f"sqlite://{tmp_path / 'a.db'}", pg_url):
+        assert main(["db", "status", "--db", url]) == ExitCode.CHECK_FAILED  # schema missing
+        assert "pending 1, 2" in capsys.readouterr().out
+        assert main(["db", "upgrade", "--db", url]) == 0
+        assert "schema 0 -> 2" in capsys.readouterr().out
+        assert main(["db", "upgrade", "--db", url]) == 0
+        assert "already at version 2" in capsys.readouterr().out
+        assert main(["db", "status", "--db", url, "--json"]) == 0
+        status = json.loads(capsys.readouterr().out)
+        assert status["version"] == 2 and status["pending"] == [] and status["rows"]["calls"] == 0
+
+
+def test_supervise_once_and_shift(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite://{tmp_path / 's.db'}"
+    r = recorder(url, tmp_path, Clock())
+    for i in range(3):
+        hard_call(r, caller="+393331234567", ref=f"c{i}")
+    r.close()
+    capsys.readouterr()
+    assert main(["supervise", "--once", "--db", url]) == 0
+    screen = capsys.readouterr().out
+    assert screen.count("end_call") == 3 and "URGENT" in screen and "ws-test" in screen
+    assert main(["shift", "break", "--minutes", "10", "--agent", "dana", "--db", url]) == 0
+    assert main(["shift", "--agent", "dana", "--db", url, "--json"]) == 0
+    out = capsys.readouterr().out
+    summary = json.loads(out[out.index("{") :])
+    assert (summary["calls"], summary["hard_calls"]) == (3, 3)
+    assert (summary["breaks_suggested"], summary["breaks_taken"], summary["break_minutes_taken"]) == (
+        1,
+        1,
+        10,
+    )
+    assert summary["cues_by_category"] == {"abuse": 9}
+    assert main(["shift", "--agent", "dana", "--db", url]) == 0
+    assert "hard calls     3" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "code", "words"),
+    [
+        (["flags", "show", "+12ab"], ExitCode.USAGE, "malformed caller id"),
+        (["flags", "forget", "x" * 80, "--yes"], ExitCode.USAGE, "limit is 64"),
+        (["flags", "list", "--db", "mysql://x"], ExitCode.STORE, "unsupported store URL"),
+        (["flags", "list", "--db", "postgresql://nobody@127.0.0.1:9/none"], ExitCode.STORE, "cannot connect"),
+        (["shift", "--agent", "a" * 101], ExitCode.STORE, "limit is 100"),
+        (["incidents", "show", "zz"], ExitCode.USAGE, "hex"),
+    ],
+)
+def test_bad_input_gets_a_clear_message_and_exit_code(
+    argv: list[str],
+    code: int,
+    words: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("VOICEASSIST_DATA_DIR", str(tmp_path))
+    assert main(argv) == code
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err

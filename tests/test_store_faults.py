@@ -1,0 +1,161 @@
+"""Fault tests: PostgreSQL stopped mid-run (spool, restart, every record once), kill -9 of a
+writer process (nothing committed or spooled is lost, SQLite not corrupt), 20 concurrent writer
+processes against PostgreSQL (no lost or duplicated rows)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from test_store_helpers import PG_CTL_ENV, Clock, cue, hard_call, pg_url_fixture, recorder, rows  # noqa: F401
+
+from voiceassist.store import Store
+from voiceassist.store.spool import spool_dir_for
+from voiceassist.store.writer import Writer
+
+ROOT = Path(__file__).resolve().parent.parent
+CALLER = "+393331234567"
+
+
+def _pg_ctl(action: str) -> None:
+    ctl = os.environ.get(PG_CTL_ENV)
+    if not ctl:
+        pytest.fail(f"{PG_CTL_ENV} is not set: start the test server with `source scripts/pg_ci.sh`")
+    subprocess.run(
+        [ctl, action], check=True, timeout=60, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+def test_postgres_down_mid_run_spools_and_replays_every_record_once(pg_url: str, tmp_path: Path) -> None:
+    with Store.open(pg_url, upgrade="none") as store:
+        store.upgrade()
+    r = recorder(pg_url, tmp_path, Clock())
+    for i in range(3):
+        hard_call(r, caller=CALLER, ref=f"before-{i}")
+    assert r.writer.flush(10)
+    assert rows(pg_url, "SELECT COUNT(*) FROM calls") == [(3,)]
+    _pg_ctl("stop")
+    try:
+        for i in range(3):
+            hard_call(r, caller=CALLER, ref=f"during-{i}")
+        assert r.writer.flush(10)
+        assert r.writer.is_down and r.writer.stats.spooled > 0
+        spool = r.writer.spool.path
+        assert spool is not None and spool.stat().st_size > 0
+        assert stat.S_IMODE(spool.stat().st_mode) == 0o600
+        assert stat.S_IMODE(spool.parent.stat().st_mode) == 0o700
+        saved = tmp_path / "spool-copy.jsonl"
+        shutil.copy(spool, saved)
+    finally:
+        _pg_ctl("start")
+    assert r.writer.wait_replayed(20), r.writer.last_error
+    hard_call(r, caller=CALLER, ref="after")
+    r.close()
+    refs = [x[0] for x in rows(pg_url, "SELECT call_ref FROM calls ORDER BY call_ref")]
+    assert refs == sorted([f"before-{i}" for i in range(3)] + [f"during-{i}" for i in range(3)] + ["after"])
+    assert rows(pg_url, "SELECT COUNT(*) FROM calls WHERE ended_at IS NULL") == [(0,)]
+    assert rows(pg_url, "SELECT COUNT(*) FROM cue_events") == [(21,)]
+    assert rows(pg_url, "SELECT count FROM caller_flags") == [(7,)]
+    # The same spool replayed again (e.g. a crash just before it was emptied): nothing doubles.
+    folder = spool_dir_for(tmp_path / "spool", pg_url)
+    shutil.copy(saved, folder / "spool-000000000000001-1.jsonl")
+    w = Writer(pg_url, tmp_path / "spool", retry_s=0.1).start()
+    assert w.wait_replayed(10)
+    w.close()
+    assert w.stats.replayed > 0
+    assert rows(pg_url, "SELECT COUNT(*), COUNT(DISTINCT call_ref) FROM calls") == [(7, 7)]
+    assert rows(pg_url, "SELECT COUNT(*) FROM cue_events") == [(21,)]
+    assert rows(pg_url, "SELECT count FROM caller_flags") == [(7,)]
+    assert not list(folder.glob("spool-*.jsonl"))
+
+
+_CHILD = textwrap.dedent("""
+    import sys, uuid
+    from pathlib import Path
+    from voiceassist.store import records as rec
+    from voiceassist.store.writer import Writer
+    url, spool = sys.argv[1], Path(sys.argv[2])
+    w = Writer(url, spool, batch_max=50, retry_s=0.05).start()
+    i = 0
+    while True:
+        for _ in range(50):
+            w.submit(rec.make("alert", {"id": f"r{i:07d}", "created_at": i, "call_id": "c", "at_ms": i,
+                "kind": "cue", "cue": "end_call", "category": "abuse", "severity": "urgent", "agent": "a",
+                "workstation": "w", "caller_id": None, "message": "x" * 200}))
+            i += 1
+        w.flush(30)  # every record so far is committed or fsync'ed in the spool
+        print(i, flush=True)
+""")
+
+
+def _run_and_kill(url: str, spool: Path, at_least: int) -> int:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, url, str(spool)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    assert proc.stdout is not None
+    done = 0
+    for line in proc.stdout:
+        done = int(line)
+        if done >= at_least:
+            break
+    proc.send_signal(signal.SIGKILL)  # in the middle of further writes
+    proc.wait(timeout=10)
+    assert done >= at_least, "the writer child died early"
+    return done
+
+
+def test_kill_9_loses_nothing_committed_and_sqlite_stays_sound(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path / 'k.db'}"
+    Store.open(url).close()
+    done = _run_and_kill(url, tmp_path / "spool", 3000)
+    con = sqlite3.connect(tmp_path / "k.db")
+    assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    ids = {r[0] for r in con.execute("SELECT id FROM alerts")}
+    con.close()
+    assert {f"r{i:07d}" for i in range(done)} <= ids
+
+
+def test_kill_9_while_the_database_is_down_then_the_next_run_replays_the_spool(tmp_path: Path) -> None:
+    blocked = tmp_path / "db"
+    blocked.write_text("not a folder")  # the store cannot be opened: every record is spooled
+    url = f"sqlite://{blocked / 'store.db'}"
+    done = _run_and_kill(url, tmp_path / "spool", 500)
+    blocked.unlink()
+    blocked.mkdir()
+    w = Writer(url, tmp_path / "spool", retry_s=0.05).start()
+    assert w.wait_replayed(20), w.last_error
+    w.close()
+    with Store.open(url) as store:
+        ids = {r[0] for r in store.conn.query("SELECT id FROM alerts")}
+    assert {f"r{i:07d}" for i in range(done)} <= ids
+    assert not list(spool_dir_for(tmp_path / "spool", url).glob("spool-*.jsonl"))
+
+
+def test_twenty_workstations_write_concurrently_without_loss_or_duplicates(
+    pg_url: str, tmp_path: Path
+) -> None:
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import bench_store
+    finally:
+        sys.path.pop(0)
+    with Store.open(pg_url, upgrade="none") as store:
+        store.upgrade()
+    out = bench_store.run_workers(pg_url, 20, 3.0, tmp_path / "spool")
+    db = out["db"]
+    calls = out["calls"]
+    assert isinstance(db, dict) and isinstance(calls, int) and calls >= 20
+    assert all(r["dropped"] == 0 and r["committed"] == r["enqueued"] for r in out["results"])  # type: ignore[attr-defined]
+    assert db["calls"] == db["distinct_calls"] == db["ended_calls"] == calls
+    assert db["cue_events"] == db["transcripts"] == 4 * calls
+    assert db["flag_hits"] == db["flag_count"] == calls  # one shared caller, bumped by everyone
+    print(json.dumps({k: v for k, v in out.items() if k != "results"}))

@@ -1,0 +1,85 @@
+"""``voiceassist replay CALL.wav [...]``: run recorded calls through the live pipeline."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from voiceassist.pipeline import CueEngine
+from voiceassist.replay import ReplayOptions, run_replay
+from voiceassist.settings import LANGS, load_settings
+from voiceassist.vad.config import VadConfig
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "replay",
+        help="transcribe recorded calls as if live (WAV/FLAC/OGG, raw PCM, a folder)",
+        description="Replay recorded calls through the same pipeline as a live call and print the "
+        "caller's transcript as it is recognised: '[MM:SS.mmm] caller: text' per utterance "
+        "(partials on a live line when stdout is a terminal), or every event as JSON lines.",
+    )
+    p.add_argument("inputs", nargs="+", metavar="CALL",
+                   help="audio file(s), folder(s) of audio files, or - for raw PCM on stdin")
+    p.add_argument("--lang", choices=LANGS, default=None,
+                   help="caller's language (default: setting call.lang, 'en' out of the box)")
+    p.add_argument("--model", metavar="DIR", default=None,
+                   help="vosk model folder (default: looked up, see `voiceassist models path LANG`)")
+    p.add_argument("--transcript", metavar="FILE|auto", default=None,
+                   help="replay a reference transcript (WebVTT or JSONL) instead of running vosk; "
+                   "'auto' uses CALL.vtt or CALL.transcript.jsonl beside each input")
+    p.add_argument("--json", action="store_true", help="print every event as one JSON object per line")
+    p.add_argument("--realtime", action="store_true", help="pace the replay by audio time (1x speed)")
+    p.add_argument("--caller-channel", choices=("left", "right", "mix"), default=None,
+                   help="caller channel of stereo input (default: setting audio.caller_channel, left)")
+    p.add_argument("--agent-channel", choices=("left", "right", "none"), default=None,
+                   help="agent channel of stereo input (default: setting audio.agent_channel, right)")
+    p.add_argument("--transcribe-agent", action="store_true",
+                   help="also run vosk on the agent channel (default: caller only; agent speech "
+                   "segments are always detected)")
+    p.add_argument("--raw-rate", type=int, metavar="HZ", default=None,
+                   help="inputs are headerless raw PCM at this rate (8000-48000)")
+    p.add_argument("--raw-format", choices=("s16le", "mulaw", "alaw"), default="s16le",
+                   help="raw sample format (default s16le)")
+    p.add_argument("--raw-channels", type=int, choices=(1, 2), default=1,
+                   help="raw channels, interleaved (default 1)")
+    p.add_argument("--block-samples", type=int, default=4000, metavar="N",
+                   help=argparse.SUPPRESS)
+    p.set_defaults(func=run)
+
+
+def cue_engine_factory(args: argparse.Namespace) -> CueEngine | None:
+    """The escalation engine for each replayed call (None: transcripts only).
+
+    The escalation engine is wired here by the lead once ``voiceassist.escalation`` exposes it.
+    """
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings(
+        flags={
+            "call.lang": args.lang,
+            "stt.model": args.model,
+            "audio.caller_channel": args.caller_channel,
+            "audio.agent_channel": args.agent_channel,
+        }
+    )
+    opts = ReplayOptions(
+        inputs=list(args.inputs),
+        lang=str(settings["call.lang"]),
+        model=str(settings["stt.model"]) or None,
+        transcript=args.transcript,
+        json=bool(args.json),
+        realtime=bool(args.realtime),
+        caller_channel=str(settings["audio.caller_channel"]),
+        agent_channel=str(settings["audio.agent_channel"]),
+        raw_rate=args.raw_rate,
+        raw_format=args.raw_format,
+        raw_channels=args.raw_channels,
+        transcribe_agent=bool(args.transcribe_agent),
+        block_samples=args.block_samples,
+        verbose=bool(getattr(args, "verbose", False)),
+        vad=VadConfig.from_settings(settings),
+    )
+    return run_replay(opts, cue_engine_factory=lambda: cue_engine_factory(args))

@@ -1,0 +1,96 @@
+"""``voiceassist run``: the live assistant on a phone call (devices in, whispered cues out)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from voiceassist.settings import LANGS, load_settings
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "run",
+        help="listen to a live call and whisper cues in the agent's headset",
+        description="Listen to the caller (and optionally the agent) on audio input devices, "
+        "recognise speech offline, and whisper short de-escalation cues into the agent's headset, "
+        "with one line per cue on screen. Keys on a terminal: m mute cues, u unmute, n new call, "
+        "q quit. Ctrl-C / SIGTERM end cleanly. Settings come from the config file (--config, or "
+        "the per-user one); flags override them.",
+    )
+    p.add_argument("--lang", choices=LANGS, default=None, help="caller's language")
+    p.add_argument("--agent-lang", choices=LANGS, default=None, help="language of the cues")
+    p.add_argument("--agent-name", default=None, help="agent's first name, used in scripts")
+    p.add_argument("--caller-device", default=None, metavar="NAME",
+                   help="caller input device (index or name substring); a stereo device carries "
+                   "both sides (see --caller-channel / --agent-channel)")
+    p.add_argument("--agent-device", default=None, metavar="NAME", help="agent microphone device")
+    p.add_argument("--caller-channel", choices=("left", "right", "mix"), default=None)
+    p.add_argument("--agent-channel", choices=("left", "right", "none"), default=None)
+    p.add_argument("--headset", default=None, metavar="NAME", help="output device for the cues")
+    p.add_argument("--headset-channel", choices=("both", "left", "right"), default="both",
+                   help="which ear(s) of a stereo headset get the cue (default both)")
+    p.add_argument("--model", default=None, metavar="DIR", help="vosk model folder for --lang")
+    p.add_argument("--config", type=Path, default=None, help="config file (TOML)")
+    p.add_argument("--no-cues", action="store_true", help="show cues on screen only, never whisper")
+    p.add_argument("--redact", action="store_true", default=None,
+                   help="call log keeps cues but replaces transcript words")
+    p.add_argument("--no-log", action="store_true", help="write no call log")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from voiceassist.audio.block import RATE_HZ
+    from voiceassist.audio.live import LiveSource
+    from voiceassist.cues.bank import bank_from_settings
+    from voiceassist.cues.output import SoundDeviceOutput
+    from voiceassist.cues.texts import load_say_texts
+    from voiceassist.escalation.engine import load_engine
+    from voiceassist.live_call import LiveCall, RunConfig, Screen, Seams
+    from voiceassist.stt.models import resolve_model
+    from voiceassist.stt.vosk_recognizer import VoskRecognizer, load_vosk_model
+
+    settings = load_settings(config_file=args.config, flags={
+        "call.lang": args.lang, "call.agent_lang": args.agent_lang, "call.agent_name": args.agent_name,
+        "audio.caller_device": args.caller_device, "audio.agent_device": args.agent_device,
+        "audio.caller_channel": args.caller_channel, "audio.agent_channel": args.agent_channel,
+        "audio.headset": args.headset, "stt.model": args.model,
+        "cues.enabled": False if args.no_cues else None,
+        "log.enabled": False if args.no_log else None, "log.redact": args.redact,
+    })
+    cfg = RunConfig.from_settings(settings, headset_channel=args.headset_channel,
+                                  interactive=sys.stdin.isatty())
+    # Everything that can fail without hardware fails first: model, rules, cue texts.
+    model_loc = resolve_model(cfg.lang, cfg.model)
+    phrases = list(load_say_texts(cfg.cue_lang, cfg.rule_dirs).values())
+    load_engine(cfg.lang, agent_lang=cfg.cue_lang, rule_dirs=cfg.rule_dirs, agent_name=cfg.agent_name)
+    model = load_vosk_model(model_loc.path)
+
+    def source(c: RunConfig, on_status: Any) -> LiveSource:
+        return LiveSource(c.caller_device, c.agent_device, caller_channel=c.caller_channel,
+                          agent_channel=c.agent_channel, block_samples=RATE_HZ * c.block_ms // 1000,
+                          callback_ms=c.block_ms, on_status=on_status, on_lost=c.on_device_lost)
+
+    seams = Seams(
+        source=source,
+        output=SoundDeviceOutput(cfg.headset, channels=cfg.headset_channel),  # type: ignore[arg-type]
+        recognizer=lambda: VoskRecognizer(model, "caller"),
+        engine=lambda: load_engine(cfg.lang, agent_lang=cfg.cue_lang, rule_dirs=cfg.rule_dirs,
+                                   agent_name=cfg.agent_name),
+        bank=bank_from_settings(cfg.cue_lang, settings, rate_hz=cfg.output_rate_hz),
+        phrases=phrases,
+    )
+    out = sys.stdout
+    screen = Screen(out, live=out.isatty())
+    screen.line(f"voiceassist run: caller {cfg.lang} ({model_loc.path.name}), cues in {cfg.cue_lang}"
+                f"{'' if cfg.cues_enabled else ' (screen only)'}; "
+                f"{'log ' + ('redacted' if cfg.redact else 'on') if cfg.log_enabled else 'no log'}"
+                f"{'; keys: m mute, u unmute, n new call, q quit' if cfg.interactive else ''}")
+    call = LiveCall(cfg, seams, screen)
+    code = call.run()
+    s = call.summary
+    where = f"; log {s.logs[-1]}" if s.logs else ""
+    screen.line(f"call ended ({s.end_reason}): {s.cues} cues{where}")
+    return code

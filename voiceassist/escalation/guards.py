@@ -1,0 +1,133 @@
+"""Guards and directedness: how much one lexicon match counts in its utterance.
+
+- ``negation``: a negation marker ends at most ``negation_gap`` tokens before the match
+  ("not an idiot", "never called you an idiot" when the marker is "never called you").
+- ``reported``: a reported-speech marker ends at most ``reported_window`` tokens before the
+  match ("my neighbour called me an idiot", "he said you people ...").
+- directedness (``directed = "agent"`` entries): the nearest target around the match decides:
+  a second-person marker (or a short bare utterance) -> full weight; an object or third person
+  -> ``undirected_factor``; the caller themself ("I'm such an idiot") -> dropped by the
+  ``self`` guard; no target in a longer utterance -> ``unaddressed_factor``.
+  ``directed = "none"`` always gets ``undirected_factor``; ``"any"`` always counts fully.
+
+Only tokens up to ``match.end + right_context`` are looked at after the match, so a decision
+made on a partial transcript is the one the final would make.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from voiceassist.escalation.matcher import Match
+from voiceassist.escalation.model import EngineParams, Entry, LangPack
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A lexicon match after guards: ``weight`` 0 means dropped (``dropped`` says why)."""
+
+    entry: Entry
+    match: Match[Entry]
+    weight: float
+    target: str
+    dropped: str = ""
+    detail: str = ""
+
+
+class Markers:
+    """Marker spans of one token list, computed lazily per marker list."""
+
+    def __init__(self, pack: LangPack, tokens: list[str], limit: int) -> None:
+        self._pack = pack
+        self._tokens = tokens
+        self._limit = limit
+        self._spans: dict[str, list[Span]] = {}
+
+    def spans(self, name: str) -> list[Span]:
+        got = self._spans.get(name)
+        if got is None:
+            m = self._pack.markers.get(name)
+            got = (
+                [Span(x.start, x.end, x.payload) for x in m.find(self._tokens, self._limit)] if m is not None else []
+            )
+            self._spans[name] = got
+        return got
+
+
+def right_context(params: EngineParams) -> int:
+    """Tokens after a match that must be stable before a directed match is decided."""
+    return max(params.lookahead_tokens, params.direct_window_after)
+
+
+def assess(
+    m: Match[Entry], markers: Markers, params: EngineParams, *, n_tokens: int, final: bool
+) -> Hit:
+    """Apply the entry's guards and directedness to one match."""
+    e = m.payload
+    if "negation" in e.guards:
+        for s in markers.spans("negation"):
+            if s.end <= m.start and m.start - s.end <= params.negation_gap:
+                return Hit(e, m, 0.0, "", "negation", f"negation marker {s.text!r} before the match")
+    if "reported" in e.guards:
+        for s in markers.spans("reported"):
+            if s.end <= m.start and m.start - s.end <= params.reported_window:
+                return Hit(e, m, 0.0, "", "reported", f"reported speech marker {s.text!r} before the match")
+    if e.directed == "any":
+        return Hit(e, m, e.weight, "any", "", "counts wherever it is said")
+    if e.directed == "none":
+        return Hit(e, m, e.weight * params.undirected_factor, "none", "", "undirected by nature")
+    target, detail = _target(m, markers, params, n_tokens=n_tokens, final=final)
+    if target == "agent":
+        return Hit(e, m, e.weight, target, "", detail)
+    if target == "self":
+        if "self" in e.guards:
+            return Hit(e, m, 0.0, target, "self", detail)
+        return Hit(e, m, e.weight * params.undirected_factor, target, "", detail)
+    if target == "object":
+        return Hit(e, m, e.weight * params.undirected_factor, target, "", detail)
+    return Hit(e, m, e.weight * params.unaddressed_factor, target, "", detail)
+
+
+_KINDS = (("second_person", "agent"), ("objects", "object"), ("self", "self"))
+
+
+def _target(m: Match[Entry], markers: Markers, params: EngineParams, *, n_tokens: int, final: bool) -> tuple[str, str]:
+    # A second-person marker inside the match ("you idiot" as one pattern).
+    for s in markers.spans("second_person"):
+        if s.start >= m.start and s.end <= m.end:
+            return "agent", f"second person {s.text!r} inside the match"
+    # An object right after the match: "stupid printer", "fucking website".
+    for s in markers.spans("objects"):
+        if m.end <= s.start and s.end - m.end <= params.direct_window_after and s.start - m.end <= 1:
+            return "object", f"object {s.text!r} right after the match"
+    # Nearest target before the match.
+    best: tuple[int, int, str, str] | None = None
+    for rank, (name, kind) in enumerate(_KINDS):
+        for s in markers.spans(name):
+            if s.end <= m.start and m.start - s.end <= params.direct_window_before:
+                key = (m.start - s.end, rank, kind, s.text)
+                if best is None or key < best:
+                    best = key
+    if best is not None:
+        return best[2], f"nearest target before: {best[3]!r}"
+    for rank, (name, kind) in enumerate(_KINDS):
+        for s in markers.spans(name):
+            if s.start >= m.end and s.end - m.end <= params.direct_window_after:
+                key = (s.start - m.end, rank, kind, s.text)
+                if best is None or key < best:
+                    best = key
+    if best is not None:
+        return best[2], f"nearest target after: {best[3]!r}"
+    if final and n_tokens <= params.bare_max_tokens:
+        return "agent", f"short bare utterance ({n_tokens} words)"
+    return "unaddressed", "no target in sight"
+
+
+__all__ = ["Hit", "Markers", "Span", "assess", "right_context"]

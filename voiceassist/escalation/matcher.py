@@ -1,0 +1,115 @@
+"""Indexed multi-pattern matcher over normalised tokens.
+
+Patterns are indexed by their first element: exact words in a dict, stems in a dict keyed by
+the stem (a token looks up each of its prefixes whose length is a stem length), and for masked
+tokens (``f***``) by first letter. One utterance therefore only tries the patterns that can
+start at each token, instead of every pattern.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from voiceassist.escalation.normalize import MASK
+from voiceassist.escalation.patterns import Pattern
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Match(Generic[T]):
+    """One pattern match: ``positions`` are the matched token indexes (gaps excluded)."""
+
+    payload: T
+    pattern: Pattern
+    positions: tuple[int, ...]
+    #: Order of the pattern in the matcher (stable tie-break).
+    order: int
+
+    @property
+    def start(self) -> int:
+        return self.positions[0]
+
+    @property
+    def end(self) -> int:
+        """Index one past the last matched token."""
+        return self.positions[-1] + 1
+
+
+class Matcher(Generic[T]):
+    """Finds every (payload, pattern) match in a token list, indexed by first token."""
+
+    def __init__(self, items: Iterable[tuple[T, Pattern]]) -> None:
+        self._items: list[tuple[T, Pattern]] = list(items)
+        self._exact: dict[str, list[int]] = defaultdict(list)
+        self._prefix: dict[str, list[int]] = defaultdict(list)
+        self._initial: dict[str, list[int]] = defaultdict(list)
+        lengths: set[int] = set()
+        for k, (_payload, pat) in enumerate(self._items):
+            first = pat.elements[0]
+            for w in first.exact:
+                self._exact[w].append(k)
+                self._initial[w[0]].append(k)
+            for p in first.prefixes:
+                self._prefix[p].append(k)
+                lengths.add(len(p))
+                self._initial[p[0]].append(k)
+        self._lengths = tuple(sorted(lengths))
+        self.ops = [0]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def patterns(self) -> list[tuple[T, Pattern]]:
+        return list(self._items)
+
+    def candidates(self, tok: str) -> list[int]:
+        """Pattern indexes whose first element may match ``tok``."""
+        out: list[int] = []
+        hit = self._exact.get(tok)
+        if hit:
+            out.extend(hit)
+        n = len(tok)
+        for ln in self._lengths:
+            if ln > n:
+                break
+            hit = self._prefix.get(tok[:ln])
+            if hit:
+                out.extend(hit)
+        if MASK in tok and len(tok) > 1:
+            hit = self._initial.get(tok[0])
+            if hit:
+                out.extend(hit)
+        return out
+
+    def find(self, tokens: Sequence[str], limit: int | None = None) -> list[Match[T]]:
+        """All matches using tokens ``[0, limit)``, sorted by (end, start, pattern order).
+
+        For each (pattern, start) only the earliest-ending match is reported.
+        """
+        lim = len(tokens) if limit is None else min(limit, len(tokens))
+        toks = list(tokens)
+        found: list[Match[T]] = []
+        ops = self.ops
+        for i in range(lim):
+            cand = self.candidates(toks[i])
+            if not cand:
+                continue
+            seen: set[int] = set()
+            for k in cand:
+                if k in seen:
+                    continue
+                seen.add(k)
+                payload, pat = self._items[k]
+                pos = pat.match_at(toks, i, lim, ops)
+                if pos is not None:
+                    found.append(Match(payload, pat, pos, k))
+        found.sort(key=lambda m: (m.end, m.start, m.order))
+        return found
+
+
+__all__ = ["Match", "Matcher"]

@@ -1,0 +1,493 @@
+"""The live call loop behind ``voiceassist run``: devices in, cues whispered, screen, keys, log.
+
+One thread iterates the capture source (:class:`~voiceassist.audio.live.LiveSource`) and drives
+the :class:`~voiceassist.pipeline.Pipeline`; its listeners write the JSONL call log, print one
+calm line per cue, and hand each cue's sound to the :class:`~voiceassist.cues.player.CuePlayer`
+(non-blocking). The player's monitor thread reports playback (with latency), drops and headset
+trouble back to the screen and the log. A key thread (only on an interactive terminal) reads
+``m`` (mute cues for ``mute_minutes``), ``u`` (unmute), ``n`` (new call: the current one ends,
+state resets) and ``q`` (quit). Ctrl-C and SIGTERM stop the source; the pipeline is flushed and
+the log closed, so the log is complete.
+
+Latency: wall time of call-time ms ``t`` is estimated as ``t0 + t / 1000`` where ``t0`` is the
+earliest ``arrival - block_end`` over the blocks seen (a block cannot arrive before its audio was
+captured), so a cue's latency counts everything from the end of the trigger word to the first
+cue sample reaching the headset: block buffering, recognition, the engine, the player.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import select
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any, Protocol, TextIO
+
+import numpy as np
+
+from voiceassist.audio.block import RATE_HZ, AudioBlock
+from voiceassist.calllog import CallLog, new_call_id
+from voiceassist.cues.bank import CueBank
+from voiceassist.cues.output import OutputDevice
+from voiceassist.cues.player import CuePlayer, PlaybackReport
+from voiceassist.errors import DeviceError, ExitCode
+from voiceassist.events import Cue, DeviceStatus, Event, SpeechSegment
+from voiceassist.pipeline import CueEngine, Pipeline
+from voiceassist.stt.base import Recognizer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunConfig:
+    """Everything ``run`` needs, merged from defaults, config files, environment and flags."""
+
+    lang: str = "en"
+    agent_lang: str = ""
+    agent_name: str = ""
+    caller_device: str | None = None
+    agent_device: str | None = None
+    headset: str | None = None
+    caller_channel: str = "left"
+    agent_channel: str = "right"
+    #: Which channels of the headset carry the cue: both, left, right.
+    headset_channel: str = "both"
+    block_ms: int = 20
+    on_device_lost: str = "retry"
+    model: str | None = None
+    cues_enabled: bool = True
+    gain_dbfs: float = -20.0
+    earcon: bool = True
+    rate_wpm: int = 185
+    wait_for_gap_ms: int = 1500
+    mute_minutes: int = 5
+    log_enabled: bool = True
+    log_dir: Path | None = None
+    redact: bool = False
+    rule_dirs: tuple[Path, ...] = ()
+    #: Player output rate, Hz (the device may force another).
+    output_rate_hz: int = 48000
+    interactive: bool = True
+
+    @property
+    def cue_lang(self) -> str:
+        return self.agent_lang or self.lang
+
+    @classmethod
+    def from_settings(cls, s: Mapping[str, Any], **extra: Any) -> RunConfig:
+        """From :func:`voiceassist.settings.load_settings` values."""
+        return cls(
+            lang=str(s["call.lang"]), agent_lang=str(s["call.agent_lang"]),
+            agent_name=str(s["call.agent_name"]),
+            caller_device=str(s["audio.caller_device"]) or None,
+            agent_device=str(s["audio.agent_device"]) or None,
+            headset=str(s["audio.headset"]) or None,
+            caller_channel=str(s["audio.caller_channel"]), agent_channel=str(s["audio.agent_channel"]),
+            block_ms=int(s["audio.block_ms"]), on_device_lost=str(s["audio.on_device_lost"]),
+            model=str(s["stt.model"]) or None, cues_enabled=bool(s["cues.enabled"]),
+            gain_dbfs=float(s["cues.gain_dbfs"]), earcon=bool(s["cues.earcon"]),
+            rate_wpm=int(s["cues.rate_wpm"]), wait_for_gap_ms=int(s["cues.wait_for_gap_ms"]),
+            mute_minutes=int(s["cues.mute_minutes"]), log_enabled=bool(s["log.enabled"]),
+            log_dir=Path(s["log.dir"]) if s["log.dir"] else None, redact=bool(s["log.redact"]),
+            rule_dirs=tuple(Path(d) for d in s["rules.extra_dirs"]),
+            **extra,
+        )
+
+
+class BlockSource(Protocol):
+    """What the loop needs from a capture source (LiveSource satisfies it)."""
+
+    def blocks(self) -> Iterator[AudioBlock]: ...
+
+    def stop(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class Seams:
+    """Factories for everything with hardware or heavy models behind it (tests replace them)."""
+
+    #: ``(config, on_status) -> source``.
+    source: Callable[[RunConfig, Callable[[DeviceStatus], None]], BlockSource]
+    #: The headset.
+    output: OutputDevice
+    #: A new caller recogniser per call.
+    recognizer: Callable[[], Recognizer]
+    #: A new escalation engine per call.
+    engine: Callable[[], CueEngine]
+    #: Cue sounds in the agent's language.
+    bank: CueBank
+    #: Every cue phrase to render at start-up.
+    phrases: Sequence[str] = ()
+
+
+# --------------------------------------------------------------------------------------------
+# Screen
+
+
+def format_clock(ms: int) -> str:
+    """``MM:SS`` (``H:MM:SS`` past an hour) of call time."""
+    s = max(0, int(ms)) // 1000
+    h, rest = divmod(s, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+def level_meter(dbfs: float, width: int = 10) -> str:
+    """A bar for -60..0 dBFS."""
+    filled = 0 if not math.isfinite(dbfs) else max(0, min(width, round((dbfs + 60) / 60 * width)))
+    return "#" * filled + "." * (width - filled)
+
+
+class Screen:
+    """One calm line per cue and a status line (redrawn in place on a terminal).
+
+    Thread-safe; without a terminal the status line is not drawn.
+    """
+
+    def __init__(self, out: TextIO, *, live: bool) -> None:
+        self.out = out
+        self.live = live
+        self._lock = threading.Lock()
+        self._status = ""
+
+    def line(self, text: str) -> None:
+        with self._lock:
+            if self.live and self._status:
+                self.out.write("\r\x1b[K")
+            self.out.write(text + "\n")
+            if self.live and self._status:
+                self.out.write(self._status)
+            self.out.flush()
+
+    def cue(self, cue: Cue, *, muted: bool) -> None:
+        mark = "!" if cue.severity == "urgent" else " "
+        tail = "  (muted)" if muted else ""
+        self.line(f"{format_clock(cue.at_ms)} {mark} {cue.say}  - {cue.script}{tail}")
+
+    def note(self, text: str) -> None:
+        self.line(f"      - {text}")
+
+    def status(self, text: str) -> None:
+        if not self.live:
+            return
+        with self._lock:
+            self._status = text
+            self.out.write("\r\x1b[K" + text)
+            self.out.flush()
+
+    def clear_status(self) -> None:
+        if not self.live:
+            return
+        with self._lock:
+            if self._status:
+                self.out.write("\r\x1b[K")
+                self.out.flush()
+            self._status = ""
+
+
+# --------------------------------------------------------------------------------------------
+# Keys
+
+
+@contextlib.contextmanager
+def key_reader(handler: Callable[[str], None], enabled: bool) -> Iterator[None]:
+    """Read single keys from an interactive terminal on a thread (cbreak mode, restored after)."""
+    if not enabled or not sys.stdin.isatty():
+        yield
+        return
+    import termios
+    import tty
+
+    fd = sys.stdin.fileno()
+    try:
+        saved = termios.tcgetattr(fd)
+    except termios.error:
+        yield
+        return
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            ready, _, _ = select.select([fd], [], [], 0.1)
+            if ready:
+                ch = os.read(fd, 1).decode(errors="ignore").lower()
+                if ch:
+                    handler(ch)
+
+    tty.setcbreak(fd)
+    thread = threading.Thread(target=loop, name="keys", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=1.0)
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+# --------------------------------------------------------------------------------------------
+# The call
+
+
+@dataclass
+class LatencyRecord:
+    """One cue that reached the headset."""
+
+    call_id: str
+    cue: str
+    at_ms: int
+    latency_ms: float
+    #: Call time when the pipeline emitted the cue (end of the block that completed it), ms;
+    #: ``decided_ms - at_ms`` is the part of the latency spent waiting for more audio.
+    decided_ms: int | None = None
+
+
+@dataclass
+class RunSummary:
+    """What a run did (for the command's last line, tests and the benchmark)."""
+
+    calls: list[str] = field(default_factory=list)
+    logs: list[Path] = field(default_factory=list)
+    cues: int = 0
+    latencies: list[LatencyRecord] = field(default_factory=list)
+    end_reason: str = ""
+
+
+class LiveCall:
+    """Runs calls until the source ends, ``q``, Ctrl-C or SIGTERM. See the module docstring."""
+
+    def __init__(self, cfg: RunConfig, seams: Seams, screen: Screen) -> None:
+        self.cfg = cfg
+        self.seams = seams
+        self.screen = screen
+        self.summary = RunSummary()
+        self.player = CuePlayer(seams.output, rate_hz=cfg.output_rate_hz,
+                                wait_for_gap_ms=cfg.wait_for_gap_ms, on_report=self._on_report)
+        self._log: CallLog | None = None
+        self._log_lock = threading.Lock()
+        self._pipeline: Pipeline | None = None
+        self._call_id = ""
+        self._origin = 0  # source sample where the current call began
+        self._t0 = math.inf  # wall time (monotonic s) of call time 0
+        #: Samples of the current call processed so far (the fake headset can follow it).
+        self.position = 0
+        self._quit = False
+        self._new_call = False
+        self._source: BlockSource | None = None
+        self._caller_speaking = False
+        self._level_db = -math.inf
+        self._last_status = 0.0
+        self._feeding_end = 0
+        self._decided: dict[tuple[str, int], int] = {}
+
+    # -- events ------------------------------------------------------------------------------
+    def _write(self, item: Event | Mapping[str, Any]) -> None:
+        with self._log_lock:
+            if self._log is not None:
+                self._log.write(item)
+
+    def _on_event(self, event: Event) -> None:
+        self._write(event)
+        if isinstance(event, Cue):
+            self.summary.cues += 1
+            self._decided[(event.cue, event.at_ms)] = self._feeding_end * 1000 // RATE_HZ
+            muted = self.player.muted or not self.cfg.cues_enabled
+            self.screen.cue(event, muted=muted)
+            if self.cfg.cues_enabled:
+                sound = self.seams.bank.sound_for(event.say, event.severity)
+                self.player.play(sound, cue=event, trigger_wall_s=self._t0 + event.at_ms / 1000.0)
+        elif isinstance(event, SpeechSegment):
+            if event.speaker == "agent":
+                self.player.set_agent_speaking(event.kind == "start")
+            else:
+                self._caller_speaking = event.kind == "start"
+
+    def _on_status(self, status: DeviceStatus) -> None:
+        self._write(status)
+        if status.kind in ("lost", "recovered", "overflow"):
+            self.screen.note(f"{status.device}: {status.kind} {status.message}".rstrip())
+
+    def _on_report(self, rep: PlaybackReport) -> None:
+        data: dict[str, Any] = {"type": "cue_playback", "call_id": self._call_id, "kind": rep.kind,
+                                "cue": rep.cue, "at_ms": rep.at_ms, "message": rep.message,
+                                "device": rep.device, "wall": round(time.time(), 3)}
+        if rep.latency_ms is not None:
+            data["latency_ms"] = round(rep.latency_ms, 1)
+        self._write(data)
+        if rep.kind == "started" and rep.latency_ms is not None and rep.at_ms is not None:
+            self.summary.latencies.append(LatencyRecord(
+                self._call_id, rep.cue, rep.at_ms, rep.latency_ms, self._decided.get((rep.cue, rep.at_ms))))
+        if rep.kind in ("device_missing", "device_lost", "device_recovered", "tts_failed"):
+            self.screen.note(rep.message)
+
+    # -- calls --------------------------------------------------------------------------------
+    def _begin_call(self, origin: int) -> None:
+        self._call_id = new_call_id()
+        self._origin = origin
+        self._t0 = math.inf
+        self.position = 0
+        if self.cfg.log_enabled:
+            log_file = CallLog(self.cfg.log_dir, self._call_id, redact=self.cfg.redact)
+            with self._log_lock:
+                self._log = log_file
+            self.summary.logs.append(log_file.path)
+        self.summary.calls.append(self._call_id)
+        self._pipeline = Pipeline(self.seams.recognizer(), cue_engine=self.seams.engine(),
+                                  listeners=[self._on_event], call_id=self._call_id,
+                                  lang=self.cfg.lang, source=f"device:{self.cfg.caller_device or 'default'}")
+        self._pipeline.start()
+
+    def _end_call(self, reason: str) -> None:
+        if self._pipeline is not None:
+            self._pipeline.finish(reason=reason)
+            self._pipeline = None
+        self.player.flush(0.2)
+        with self._log_lock:
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+
+    # -- controls (any thread) --------------------------------------------------------------------
+    def key(self, ch: str) -> None:
+        """Handle one key: m, u, n, q."""
+        if ch == "m":
+            self.player.mute(self.cfg.mute_minutes * 60)
+            self.screen.note(f"cues muted for {self.cfg.mute_minutes} min (u to unmute)")
+        elif ch == "u":
+            self.player.unmute()
+            self.screen.note("cues on")
+        elif ch == "n":
+            self._new_call = True
+        elif ch == "q":
+            self.quit()
+
+    def quit(self) -> None:
+        """End the run cleanly (like ``q``)."""
+        self._quit = True
+        if self._source is not None:
+            self._source.stop()
+
+    # -- the loop -------------------------------------------------------------------------------
+    def _status_line(self) -> None:
+        now = time.monotonic()
+        if now - self._last_status < 0.1:
+            return
+        self._last_status = now
+        state = "muted" if self.player.muted else "speech" if self._caller_speaking else "listening"
+        head = "headset ok" if self.player.device_ok else "NO HEADSET"
+        self.screen.status(f"{format_clock(self.position * 1000 // RATE_HZ)}  {state:<9} "
+                           f"[{level_meter(self._level_db)}]  {head}   m mute  u unmute  n new call  q quit")
+
+    def _feed(self, block: AudioBlock) -> None:
+        arrival = time.monotonic()
+        if self._new_call:
+            self._new_call = False
+            self._end_call("new_call")
+            self.player.reset("new call")
+            self.screen.note("new call")
+            self._begin_call(block.start_sample)
+        end = block.end_sample - self._origin
+        self._t0 = min(self._t0, arrival - end / RATE_HZ)
+        pcm = block.caller.astype(np.float32)
+        self._level_db = 20 * math.log10(float(np.sqrt(np.mean(pcm * pcm))) / 32768.0 + 1e-9)
+        assert self._pipeline is not None
+        self._feeding_end = end
+        self._pipeline.feed(block)
+        self.position = end
+        self._status_line()
+
+    def run(self) -> int:
+        """Run until the end; returns the exit code (0, 130 after Ctrl-C/SIGTERM, 7 device lost)."""
+        bank = self.seams.bank
+        if self.cfg.cues_enabled and self.seams.phrases:
+            report = bank.prepare(self.seams.phrases)
+            if report.rendered:
+                log.info("rendered %d cue phrases", report.rendered)
+            for phrase in self.seams.phrases:  # ready-to-play sounds: no work when a cue fires
+                bank.sound_for(phrase, "warn")
+                bank.sound_for(phrase, "urgent")
+        for notice in bank.notices:
+            self.screen.note(notice)
+        self.player.start()
+        self.player.flush(0.2)
+        source = self.seams.source(self.cfg, self._on_status)
+        self._source = source
+        signalled = threading.Event()
+        reason = "eof"
+        try:
+            with _stop_on_signals(source, signalled), key_reader(self.key, self.cfg.interactive):
+                self._begin_call(0)
+                for block in source.blocks():
+                    self._feed(block)
+            end = str(getattr(source, "end_reason", "") or "eof")
+            if signalled.is_set():
+                reason = "interrupted"
+            elif self._quit:
+                reason = "hangup"
+            elif end == "device_lost":
+                reason = "device_lost"
+            else:
+                reason = "eof" if end in ("eof", "") else end
+        except KeyboardInterrupt:
+            reason = "interrupted"
+        finally:
+            self._end_call(reason)
+            self.screen.clear_status()
+            self.player.close()
+            source.close()
+            self.summary.end_reason = reason
+        if reason == "interrupted":
+            return int(ExitCode.INTERRUPTED)
+        if reason == "device_lost":
+            raise DeviceError("the caller's audio device was lost; the call log is complete",
+                              hint="reconnect it and start again, or set audio.on_device_lost = "
+                                   "\"retry\"")
+        return int(ExitCode.OK)
+
+
+@contextlib.contextmanager
+def _stop_on_signals(source: BlockSource, flag: threading.Event) -> Iterator[None]:
+    """SIGINT/SIGTERM stop the source (clean flush); a second one raises KeyboardInterrupt."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    sigs = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.getsignal(s) for s in sigs}
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if flag.is_set():
+            raise KeyboardInterrupt
+        flag.set()
+        source.stop()
+
+    for s in sigs:
+        signal.signal(s, handler)
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+__all__ = [
+    "LatencyRecord",
+    "LiveCall",
+    "RunConfig",
+    "RunSummary",
+    "Screen",
+    "Seams",
+    "format_clock",
+    "key_reader",
+    "level_meter",
+]
+

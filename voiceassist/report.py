@@ -1,0 +1,286 @@
+"""The HTML report of ``voiceassist eval --report FILE.html``: one self-contained file (inline CSS,
+JS and SVG; nothing loaded from the network) with the summary tables and, per call, a timeline
+(speech activity of caller and agent, transcript words, expected windows, cue markers coloured by
+outcome) and a log of the call where every cue shows *why* it fired.
+
+:func:`timeline_svg` is pure (view-model -> SVG text); :func:`render_report` fills the Jinja2
+template ``voiceassist/data/report.html.j2``. Deterministic: the same runs give the same bytes.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from voiceassist.evalrun import CallRun
+from voiceassist.paths import PACKAGE_DIR
+
+#: Outcome colours (also used by the template's legend and tables).
+COLOURS = {
+    "hit": "#1f9d55",
+    "false": "#d63a3a",
+    "miss": "#e68a00",
+    "window": "#3d7be0",
+    "quiet": "#8a94a6",
+    "caller": "#44546f",
+    "agent": "#8fa0bf",
+}
+#: Left gutter for lane labels, px.
+GUTTER = 78
+LANES = {
+    # name: (y, height)
+    "expect": (24, 20),
+    "caller": (52, 14),
+    "caller_words": (68, 14),
+    "agent": (90, 14),
+    "agent_words": (106, 14),
+    "cues": (128, 28),
+}
+HEIGHT = 166
+
+
+def _esc(s: object) -> str:
+    return html.escape(str(s), quote=True)
+
+
+def _t(ms: int) -> str:
+    """``m:ss.s`` label for ms of call time."""
+    m, rest = divmod(ms, 60_000)
+    return f"{m}:{rest / 1000:04.1f}"
+
+
+def timeline_width(duration_ms: int) -> int:
+    """Drawing width in px for a call: 14 px per second, at least 1000 and at most 8000."""
+    return int(min(8000, max(1000, duration_ms / 1000 * 14)))
+
+
+def timeline_svg(run: CallRun, call_index: int) -> str:
+    """SVG timeline of one call (see module doc). Elements with ``data-tip`` get a tooltip from the
+    page script; ``<title>`` children give the same text without script."""
+    dur = max(run.duration_ms, 1)
+    width = timeline_width(dur)
+    scale = width / dur
+
+    def x(ms: int) -> float:
+        return round(GUTTER + ms * scale, 1)
+
+    out: list[str] = [
+        f'<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="{GUTTER + width + 12}" '
+        f'height="{HEIGHT}" viewBox="0 0 {GUTTER + width + 12} {HEIGHT}" role="img" '
+        f'aria-label="timeline of {_esc(run.name)}">'
+    ]
+    # quiet spans (hatched background over all lanes)
+    exp = run.expectations
+    if exp is not None:
+        for a, b in exp.quiet:
+            a, b = max(0, a), min(b, dur)
+            if b > a:
+                out.append(
+                    f'<rect class="quiet" x="{x(a)}" y="20" width="{round((b - a) * scale, 1)}" '
+                    f'height="{HEIGHT - 22}" data-tip="quiet span {_t(a)}-{_t(b)}: no cue may fire here">'
+                    f"<title>quiet span {_t(a)}-{_t(b)}</title></rect>"
+                )
+    # axis
+    step = next(s for s in (1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000) if s * scale >= 60)
+    out.append(f'<line class="axis" x1="{GUTTER}" y1="18" x2="{x(dur)}" y2="18"/>')
+    for t in range(0, dur + 1, step):
+        out.append(f'<line class="tick" x1="{x(t)}" y1="14" x2="{x(t)}" y2="{HEIGHT - 4}"/>')
+        out.append(f'<text class="ticklabel" x="{x(t) + 2}" y="11">{_t(t)}</text>')
+    for lane, label in (
+        ("expect", "expected"),
+        ("caller", "caller"),
+        ("caller_words", "words"),
+        ("agent", "agent"),
+        ("agent_words", "words"),
+        ("cues", "cues"),
+    ):
+        y, h = LANES[lane]
+        out.append(f'<text class="lanelabel" x="{GUTTER - 6}" y="{y + h / 2 + 4}">{label}</text>')
+    # expected windows
+    if exp is not None:
+        y, h = LANES["expect"]
+        for i, v in enumerate(run.match.expectations):
+            e = v.expected
+            w = max(2.0, round((e.end_ms - e.start_ms) * scale, 1))
+            state = "hit" if v.hit else "miss"
+            tip = f"expected {e.cue} in {_t(e.start_ms)}-{_t(e.end_ms)}" + (
+                f" ({e.category})" if e.category else ""
+            )
+            tip += " - hit" if v.hit else " - MISSED"
+            out.append(
+                f'<g class="window {state}" data-tip="{_esc(tip)}" data-target="c{call_index}-e{i}">'
+                f'<rect class="band" x="{x(e.start_ms)}" y="{y - 2}" width="{w}" height="{HEIGHT - y - 4}"/>'
+                f'<rect class="chip" x="{x(e.start_ms)}" y="{y}" width="{w}" height="{h}" rx="3"/>'
+                f'<svg x="{x(e.start_ms)}" y="{y}" width="{w}" height="{h}">'
+                f'<text x="4" y="{h - 6}">{_esc(e.cue)}</text></svg>'
+                f"<title>{_esc(tip)}</title></g>"
+            )
+    # speech activity and words
+    for who in ("caller", "agent"):
+        y, h = LANES[who]
+        for s in run.speech:
+            if s.speaker == who and s.end_ms > s.start_ms:
+                tip = f"{who} speech {_t(s.start_ms)}-{_t(s.end_ms)}"
+                out.append(
+                    f'<rect class="speech {who}" x="{x(s.start_ms)}" y="{y}" '
+                    f'width="{max(1.0, round((s.end_ms - s.start_ms) * scale, 1))}" height="{h}" rx="2" '
+                    f'data-tip="{tip}"><title>{tip}</title></rect>'
+                )
+        y, h = LANES[f"{who}_words"]
+        for k, utt in enumerate(t for t in run.finals if t.speaker == who):
+            words = utt.words or ()
+            for j, w in enumerate(words):
+                ww = max(1.0, round((w.end_ms - w.start_ms) * scale, 1))
+                tip = f"{w.text} ({_t(w.start_ms)}-{_t(w.end_ms)})"
+                out.append(
+                    f'<rect class="word {"odd" if (j + k) % 2 else "even"}" x="{x(w.start_ms)}" y="{y}" '
+                    f'width="{ww}" height="{h}" data-tip="{_esc(tip)}"><title>{_esc(tip)}</title></rect>'
+                )
+            uw = max(1.0, round((utt.end_ms - utt.start_ms) * scale, 1))
+            out.append(
+                f'<svg x="{x(utt.start_ms)}" y="{y}" width="{uw}" height="{h}" class="uttclip">'
+                f'<text x="2" y="{h - 3.5}">{_esc(utt.text)}</text></svg>'
+            )
+    # cues and misses
+    y, h = LANES["cues"]
+    cy = y + h / 2
+    for i, v in enumerate(run.match.cues):
+        c = v.cue
+        state = "hit" if v.outcome == "hit" else "false"
+        flag = " in a quiet span" if v.in_quiet else (" (forbidden)" if v.forbidden else "")
+        tip = f"#{i + 1} {c.cue} at {_t(c.at_ms)} - {'hit' if state == 'hit' else 'FALSE CUE' + flag}"
+        if v.latency_ms is not None:
+            tip += f", latency {v.latency_ms} ms"
+        tip += f" | {c.category}/{c.form} rung {c.rung} | matched: {' '.join(c.matched) or '-'}"
+        if c.why:
+            tip += f" | {c.why}"
+        cx = x(c.at_ms)
+        out.append(
+            f'<g class="cue {state}" data-tip="{_esc(tip)}" data-target="c{call_index}-q{i}" tabindex="0">'
+            f'<line x1="{cx}" y1="20" x2="{cx}" y2="{cy}"/>'
+            f'<circle cx="{cx}" cy="{cy}" r="9"/>'
+            f'<text x="{cx}" y="{cy + 3.5}">{i + 1}</text><title>{_esc(tip)}</title></g>'
+        )
+    for i, ev in enumerate(run.match.expectations):
+        if ev.hit:
+            continue
+        e = ev.expected
+        at = e.anchor_ms if e.anchor_ms is not None else e.end_ms
+        tip = f"MISSED {e.cue}: expected in {_t(e.start_ms)}-{_t(e.end_ms)}"
+        cx = x(at)
+        out.append(
+            f'<g class="cue miss" data-tip="{_esc(tip)}" data-target="c{call_index}-e{i}" tabindex="0">'
+            f'<circle cx="{cx}" cy="{cy}" r="8"/><text x="{cx}" y="{cy + 3.5}">?</text>'
+            f"<title>{_esc(tip)}</title></g>"
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _fmt(v: float | None, pct: bool = False) -> str:
+    if v is None:
+        return "–"
+    return f"{v * 100:.1f}%" if pct else f"{v:g}"
+
+
+def call_log(run: CallRun, call_index: int) -> list[dict[str, Any]]:
+    """The call as a time-ordered log: utterances, cues and missed expectations (for the template)."""
+    items: list[tuple[int, int, dict[str, Any]]] = []
+    for t in run.finals:
+        items.append((t.start_ms, 0, {"kind": "utt", "at": _t(t.start_ms), "speaker": t.speaker, "text": t.text}))
+    exp_of = {v.cue_index: i for i, v in enumerate(run.match.expectations) if v.cue_index is not None}
+    for i, v in enumerate(run.match.cues):
+        c = v.cue
+        e = run.match.expectations[v.expectation].expected if v.expectation is not None else None
+        note = ""
+        if v.outcome == "false":
+            note = "in a quiet span" if v.in_quiet else ("forbidden cue" if v.forbidden else "not expected")
+        items.append(
+            (
+                c.at_ms,
+                1,
+                {
+                    "kind": "cue",
+                    "id": f"c{call_index}-q{i}",
+                    "alt_id": f"c{call_index}-e{exp_of[i]}" if i in exp_of else "",
+                    "n": i + 1,
+                    "at": _t(c.at_ms),
+                    "outcome": v.outcome,
+                    "note": note,
+                    "cue": c.cue,
+                    "category": c.category,
+                    "form": c.form,
+                    "rung": c.rung,
+                    "severity": c.severity,
+                    "say": c.say,
+                    "script": c.script,
+                    "matched": " ".join(c.matched),
+                    "rule": c.rule,
+                    "why": c.why,
+                    "latency": v.latency_ms,
+                    "window": f"{_t(e.start_ms)}-{_t(e.end_ms)}" if e else "",
+                },
+            )
+        )
+    for i, ev in enumerate(run.match.expectations):
+        if not ev.hit:
+            e = ev.expected
+            items.append(
+                (
+                    e.end_ms,
+                    2,
+                    {
+                        "kind": "miss",
+                        "id": f"c{call_index}-e{i}",
+                        "at": _t(e.end_ms),
+                        "cue": e.cue,
+                        "category": e.category or "",
+                        "window": f"{_t(e.start_ms)}-{_t(e.end_ms)}",
+                        "name": e.name,
+                    },
+                )
+            )
+    items.sort(key=lambda it: (it[0], it[1]))
+    return [d for _, _, d in items]
+
+
+def render_report(runs: Sequence[CallRun], summary: dict[str, Any], title: str = "voiceassist eval") -> str:
+    """The whole HTML document."""
+    import jinja2  # lazy: only --report needs it
+    import markupsafe
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(PACKAGE_DIR / "data")),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["pct"] = lambda v: _fmt(v, pct=True)
+    env.filters["num"] = _fmt
+    env.filters["t"] = _t
+    calls = []
+    for i, run in enumerate(runs):
+        calls.append(
+            {
+                "index": i,
+                "run": run,
+                "svg": markupsafe.Markup(timeline_svg(run, i)),
+                "log": call_log(run, i),
+                "checks": run.match.checks,
+                "hits": sum(v.hit for v in run.match.expectations),
+                "expected": len(run.match.expectations),
+                "false": sum(v.outcome == "false" for v in run.match.cues),
+            }
+        )
+    modes = {
+        mode: {key: [asdict(r) for r in rows] for key, rows in tables.items()}
+        for mode, tables in summary["modes"].items()
+    }
+    template = env.get_template("report.html.j2")
+    return template.render(title=title, summary=summary, modes=modes, calls=calls, colours=COLOURS)
+
+
+__all__ = ["COLOURS", "call_log", "render_report", "timeline_svg", "timeline_width"]

@@ -1,0 +1,60 @@
+"""Helpers shared by the store's sub-commands (db, flags, incidents, supervise, shift)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import os
+from typing import Any, Literal
+
+from voiceassist.store.config import StoreConfig
+from voiceassist.store.store import Store
+
+
+def add_db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", metavar="URL",
+                        help="store URL (sqlite:///path or postgresql://...); default: store.url "
+                             "from the config, else SQLite in the user data dir")
+    parser.add_argument("--config", help="config file to use instead of the per-user one")
+
+
+def config_from_args(args: argparse.Namespace) -> StoreConfig:
+    """Store settings from the config files/environment, with ``--db`` on top."""
+    from pathlib import Path
+
+    from voiceassist.settings import load_settings
+
+    settings = load_settings(config_file=Path(args.config) if getattr(args, "config", None) else None)
+    config = StoreConfig.from_settings(settings)
+    if getattr(args, "db", None):
+        config = config.with_(url=args.db)
+    return config
+
+
+def open_store(args: argparse.Namespace, *, upgrade: Literal["auto", "check", "none"] = "auto") -> Store:
+    return Store.open(config_from_args(args).effective_url, upgrade=upgrade)
+
+
+def default_agent() -> str:
+    """The agent's name: ``$VOICEASSIST_AGENT``, else the login name."""
+    name = os.environ.get("VOICEASSIST_AGENT")
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "agent"
+
+
+def fmt_time(epoch_ms: Any) -> str:
+    """Local date and time of a wall-clock epoch ms ('-' for none)."""
+    if epoch_ms is None:
+        return "-"
+    return dt.datetime.fromtimestamp(int(epoch_ms) / 1000).strftime("%Y-%m-%d %H:%M")
+
+
+def fmt_call_ms(ms: Any) -> str:
+    """mm:ss.s of call time."""
+    value = int(ms or 0)
+    return f"{value // 60000:02d}:{(value % 60000) / 1000:04.1f}"

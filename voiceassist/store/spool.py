@@ -1,0 +1,178 @@
+"""The local spool: records written while the database is unreachable, replayed in order later.
+
+One JSONL file per writer process (``spool-<epoch ms>-<pid>.jsonl``), owner-only (0600) in an
+owner-only folder per store URL, held under an exclusive ``flock`` while its writer lives. Every
+append is ``fsync``'ed before the writer moves on, so a crash or Ctrl-C loses nothing that reached
+the spool. A file whose lock is free belongs to a process that died: the next writer for the same
+store replays it (records are idempotent, so a partly replayed file can be replayed again) and
+deletes it. A torn last line (crash in the middle of a write) is skipped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from voiceassist.paths import ensure_private_dir
+from voiceassist.store.records import Record
+
+log = logging.getLogger(__name__)
+
+
+def spool_dir_for(root: Path, url: str) -> Path:
+    """The spool folder of one store URL under ``root``."""
+    digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
+    return root / digest
+
+
+class Spool:
+    """This process's spool file plus access to orphaned ones in the same folder."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._fd: int | None = None
+        self.path: Path | None = None
+        self.pending = 0
+
+    def _open(self) -> int:
+        if self._fd is None:
+            ensure_private_dir(self.folder)
+            name = f"spool-{int(time.time() * 1000):015d}-{os.getpid()}.jsonl"
+            self.path = self.folder / name
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._fd = fd
+        return self._fd
+
+    def append(self, records: Sequence[Record]) -> None:
+        """Append records and fsync (raises OSError when the disk fails)."""
+        if not records:
+            return
+        fd = self._open()
+        data = "".join(r.to_json() + "\n" for r in records).encode("utf-8")
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+        self.pending += len(records)
+
+    def own_records(self) -> list[Record]:
+        if self.path is None or self.pending == 0:
+            return []
+        return read_spool_file(self.path)
+
+    def mark_replayed(self) -> None:
+        """Everything in this process's file is in the database: empty it."""
+        if self._fd is not None:
+            os.ftruncate(self._fd, 0)
+            os.fsync(self._fd)
+        self.pending = 0
+
+    @contextlib.contextmanager
+    def orphans(self) -> Iterator[list[tuple[Path, int]]]:
+        """Spool files of dead processes, oldest first, each locked as ``(path, fd)`` while the
+        caller replays them. The caller deletes the ones it replayed (``remove_orphan``)."""
+        taken: list[tuple[Path, int]] = []
+        try:
+            if self.folder.is_dir():
+                for path in sorted(self.folder.glob("spool-*.jsonl")):
+                    if path == self.path:
+                        continue
+                    try:
+                        fd = os.open(path, os.O_RDWR)
+                    except OSError:
+                        continue
+                    try:
+                        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except OSError:
+                        os.close(fd)  # a live writer owns it
+                        continue
+                    taken.append((path, fd))
+            yield taken
+        finally:
+            for _path, fd in taken:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+
+    @staticmethod
+    def remove_orphan(path: Path) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+    def close(self) -> None:
+        """Release the lock; an empty own file is deleted, a non-empty one stays for the next run."""
+        if self._fd is not None:
+            empty = os.fstat(self._fd).st_size == 0
+            if empty and self.path is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    self.path.unlink()
+            os.close(self._fd)
+            self._fd = None
+
+
+def read_spool_file(path: Path) -> list[Record]:
+    """All readable records of a spool file, in order; a torn or foreign line is skipped."""
+    out: list[Record] = []
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return out
+    for number, line in enumerate(raw.split(b"\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            out.append(Record.from_json(line.decode("utf-8")))
+        except (ValueError, UnicodeDecodeError):
+            log.warning("spool %s:%d: unreadable line skipped (torn write?)", path, number)
+    return out
+
+
+def spool_files(root: Path) -> list[Path]:
+    """Every spool file under ``root`` (all store URLs)."""
+    if not root.is_dir():
+        return []
+    return sorted(root.glob("*/spool-*.jsonl"))
+
+
+def scrub_caller(root: Path, caller_id: str) -> int:
+    """Remove from every unlocked spool file the records of ``caller_id``'s calls (data-protection
+    erase); returns records removed. Files locked by a running writer are left alone."""
+    removed = 0
+    for path in spool_files(root):
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue
+            records = read_spool_file(path)
+            calls = {str(r.data.get("id")) for r in records
+                     if r.kind == "call_start" and r.data.get("caller_id") == caller_id}
+            keep = [r for r in records
+                    if r.data.get("caller_id") != caller_id
+                    and str(r.data.get("call_id", "")) not in calls
+                    and not (r.kind == "call_end" and str(r.data.get("id")) in calls)
+                    and caller_id not in json.dumps(dict(r.data), ensure_ascii=False)]
+            if len(keep) != len(records):
+                removed += len(records) - len(keep)
+                tmp = path.with_suffix(".tmp")
+                tfd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(tfd, "w", encoding="utf-8") as fh:
+                    fh.write("".join(r.to_json() + "\n" for r in keep))
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, path)
+        finally:
+            os.close(fd)
+    return removed
