@@ -179,7 +179,47 @@ _OPTIONS = [
         minimum=1,
         maximum=3650,
     ),
+    Option("store.redact", bool, True, "Mask long numbers and e-mail addresses in stored transcripts."),
+    Option(
+        "store.boundary_repeats",
+        int,
+        2,
+        "state_boundary this many times in one call flags the caller.",
+        minimum=1,
+        maximum=100,
+    ),
+    Option(
+        "store.flag_threshold_scale",
+        float,
+        0.75,
+        "For a flagged caller, cue thresholds are multiplied by this (fewer strikes needed).",
+        minimum=0.05,
+        maximum=1.0,
+    ),
     Option("alerts.webhook_url", str, "", "Supervisor alert webhook (JSON POST); empty = off."),
+    Option(
+        "alerts.webhook_timeout_s", float, 3.0, "Webhook request timeout, s.", minimum=0.05, maximum=120.0
+    ),
+    Option(
+        "alerts.webhook_retries",
+        int,
+        3,
+        "Webhook retries (with backoff) before giving up.",
+        minimum=0,
+        maximum=20,
+    ),
+    Option(
+        "wellbeing.break_after_hard_calls",
+        int,
+        3,
+        "Suggest a short break after this many hard calls (state_boundary or above) ...",
+        minimum=1,
+        maximum=100,
+    ),
+    Option("wellbeing.break_window_min", int, 60, "... within this many minutes.", minimum=1, maximum=1440),
+    Option(
+        "wellbeing.break_minutes", int, 5, "Length of the suggested break, minutes.", minimum=1, maximum=120
+    ),
 ]
 
 #: Every option by key.

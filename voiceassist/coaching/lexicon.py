@@ -28,7 +28,9 @@ from voiceassist.escalation.tomlpos import TomlLocator
 LEXICON_FILE = "coaching.toml"
 #: Entry kinds, each the name of the signal it raises.
 KINDS = ("jargon", "condescension", "rulebook", "dead_end", "brush_off", "data_first")
-MARKERS = ("acknowledgement", "explanation", "alternative", "human_question", "caller_problem", "caller_feeling")
+MARKERS = (
+    "acknowledgement", "explanation", "alternative", "human_question", "caller_problem", "caller_feeling",
+)  # fmt: skip
 #: Summary phrases; ``{n}`` is a count, ``{minutes}`` a list of minute numbers.
 SUMMARY_KEYS = (
     "title", "none", "interruptions", "pace_high", "monologue", "jargon", "rulebook", "apathy",
@@ -96,11 +98,21 @@ def _str_list(v: Any) -> bool:
     return isinstance(v, list) and all(isinstance(x, str) for x in v)
 
 
-def parse_lexicon(text: str, lang: str, display: str) -> CoachingLexicon:
-    """Compile the text of one ``coaching.toml``; problems are in ``.problems``."""
-    problems: list[Problem] = []
+@dataclass
+class _Layer:
+    """One file's content, compiled but not yet merged with other rule folders."""
+
+    display: str
+    entries: dict[str, list[tuple[LexEntry, Pattern]]] = field(default_factory=dict)
+    disabled: set[str] = field(default_factory=set)
+    markers: dict[str, list[tuple[str, Pattern]]] = field(default_factory=dict)
+    texts: dict[str, CueWords] = field(default_factory=dict)
+    summary: dict[str, str] = field(default_factory=dict)
+
+
+def _parse_layer(text: str, lang: str, display: str, problems: list[Problem]) -> _Layer:
+    layer = _Layer(display)
     norm = normaliser_for(lang)
-    empty = CoachingLexicon(lang, norm, Matcher([]), {}, {}, {}, display, problems)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -108,7 +120,7 @@ def parse_lexicon(text: str, lang: str, display: str) -> CoachingLexicon:
 
         m = re.search(r"at line (\d+)", str(exc))
         problems.append(Problem(display, int(m.group(1)) if m else 1, f"TOML syntax error: {exc}", lang))
-        return empty
+        return layer
     loc = TomlLocator(text)
 
     def bad(path: tuple[str | int, ...], message: str, line: int | None = None) -> None:
@@ -128,7 +140,6 @@ def parse_lexicon(text: str, lang: str, display: str) -> CoachingLexicon:
         bad(("lang",), f"lang = {data.get('lang')!r} but the folder is {lang!r}")
 
     # ---- entries
-    items: list[tuple[LexEntry, Pattern]] = []
     seen: dict[str, int] = {}
     raw_entries = data.get("entry", [])
     if not isinstance(raw_entries, list):
@@ -151,14 +162,20 @@ def parse_lexicon(text: str, lang: str, display: str) -> CoachingLexicon:
             bad((*base, "id"), f"duplicate id {eid!r} (first at line {seen[eid]})")
             continue
         seen[eid] = loc.line((*base, "id"))
-        if e.get("enabled", True) is False:
+        enabled = e.get("enabled", True)
+        if not isinstance(enabled, bool):
+            bad((*base, "enabled"), "enabled must be true or false")
+        elif not enabled:
+            layer.disabled.add(eid)
             continue
         kind = e.get("kind")
         if kind not in KINDS:
             bad((*base, "kind"), f"kind must be one of {', '.join(KINDS)}")
             ok = False
         weight = e.get("weight")
-        if weight is not None and (isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 < weight <= 10):
+        if weight is not None and (
+            isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 < weight <= 10
+        ):
             bad((*base, "weight"), "weight must be a number > 0 (1.0 = a cue on its own)")
             ok = False
         exclude = None
@@ -182,14 +199,13 @@ def parse_lexicon(text: str, lang: str, display: str) -> CoachingLexicon:
                 got = compile_one(p, (*base, "patterns"), exclude=exclude)
                 ok = ok and bool(got)
                 compiled.extend(got)
-        if not ok:
+        if not ok or not isinstance(pats, list):
             continue
         entry = LexEntry(eid, str(kind), tuple(pats), None if weight is None else float(weight),
                          Source(display, loc.line(base)))  # fmt: skip
-        items.extend((entry, p) for p in compiled)
+        layer.entries[eid] = [(entry, p) for p in compiled]
 
     # ---- markers
-    markers: dict[str, Matcher[str]] = {}
     raw_markers = data.get("markers", {})
     if not isinstance(raw_markers, dict):
         bad(("markers",), "markers must be a table of lists")
@@ -202,16 +218,11 @@ def parse_lexicon(text: str, lang: str, display: str) -> CoachingLexicon:
         if not _str_list(lst):
             bad(path, f"markers.{name} must be a list of strings")
             continue
-        compiled_m: list[tuple[str, Pattern]] = []
+        out = layer.markers.setdefault(name, [])
         for p in lst:
-            compiled_m.extend((p, pat) for pat in compile_one(p, path))
-        markers[name] = Matcher(compiled_m)
-    for name in MARKERS:
-        if name not in raw_markers:
-            bad(("markers",), f"missing marker list markers.{name}")
+            out.extend((p, pat) for pat in compile_one(p, path))
 
     # ---- texts
-    texts: dict[str, CueWords] = {}
     raw_texts = data.get("texts", {})
     if not isinstance(raw_texts, dict):
         bad(("texts",), "texts must be a table of [texts.SIGNAL] tables")
@@ -234,13 +245,9 @@ def parse_lexicon(text: str, lang: str, display: str) -> CoachingLexicon:
         if not isinstance(script, str) or not script.strip():
             bad((*path, "script"), f"texts.{sig} needs a script sentence")
             continue
-        texts[sig] = CueWords(say.strip(), script.strip())
-    missing = [s for s in SIGNALS if s not in raw_texts]
-    if missing:
-        bad(("texts",), f"missing texts for: {', '.join(missing)}")
+        layer.texts[sig] = CueWords(say.strip(), script.strip())
 
     # ---- summary
-    summary: dict[str, str] = {}
     raw_summary = data.get("summary", {})
     if not isinstance(raw_summary, dict):
         bad(("summary",), "summary must be a table of phrases")
@@ -256,25 +263,78 @@ def parse_lexicon(text: str, lang: str, display: str) -> CoachingLexicon:
             except (KeyError, IndexError, ValueError):
                 bad(("summary", k), f"summary.{k} may only use {{n}} and {{minutes}}")
                 continue
-            summary[k] = v
-    gone = [k for k in SUMMARY_KEYS if k not in raw_summary]
-    if gone:
-        bad(("summary",), f"missing summary phrases: {', '.join(gone)}")
-
-    return CoachingLexicon(lang, norm, Matcher(items), markers, texts, summary, display, problems)
+            layer.summary[k] = v
+    return layer
 
 
-def load_lexicon(rules_dir: Path, lang: str, display_root: str = "rules") -> CoachingLexicon:
-    """Read ``<rules_dir>/<lang>/coaching.toml`` (a missing or unreadable file is a problem)."""
-    path = rules_dir / lang / LEXICON_FILE
-    display = f"{display_root}/{lang}/{LEXICON_FILE}"
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        lex = CoachingLexicon(lang, normaliser_for(lang), Matcher([]), {}, {}, {}, display, [])
-        lex.problems.append(Problem(display, 1, f"cannot read coaching lexicon: {exc}", lang))
-        return lex
-    return parse_lexicon(text, lang, display)
+def _combine(lang: str, layers: Sequence[_Layer], problems: list[Problem]) -> CoachingLexicon:
+    """Merge layers: a later entry with the same id replaces (``enabled = false`` removes it),
+    marker lists extend, texts and summary phrases are replaced key by key."""
+    entries: dict[str, list[tuple[LexEntry, Pattern]]] = {}
+    markers: dict[str, list[tuple[str, Pattern]]] = {}
+    texts: dict[str, CueWords] = {}
+    summary: dict[str, str] = {}
+    for layer in layers:
+        for eid in layer.disabled:
+            entries.pop(eid, None)
+        for eid, items in layer.entries.items():
+            entries.pop(eid, None)
+            entries[eid] = items
+        for name, lst in layer.markers.items():
+            markers.setdefault(name, []).extend(lst)
+        texts.update(layer.texts)
+        summary.update(layer.summary)
+    first = layers[0].display if layers else f"rules/{lang}/{LEXICON_FILE}"
+    if layers:
+        missing_m = [m for m in MARKERS if m not in markers]
+        if missing_m:
+            problems.append(Problem(first, 1, f"missing marker lists: {', '.join(missing_m)}", lang))
+        missing_t = [s for s in SIGNALS if s not in texts]
+        if missing_t:
+            problems.append(Problem(first, 1, f"missing texts for: {', '.join(missing_t)}", lang))
+        missing_s = [k for k in SUMMARY_KEYS if k not in summary]
+        if missing_s:
+            problems.append(Problem(first, 1, f"missing summary phrases: {', '.join(missing_s)}", lang))
+    return CoachingLexicon(
+        lang=lang,
+        normaliser=normaliser_for(lang),
+        entries=Matcher([item for items in entries.values() for item in items]),
+        markers={name: Matcher(lst) for name, lst in markers.items()},
+        texts=texts,
+        summary=summary,
+        file=first,
+        problems=problems,
+    )
+
+
+def parse_lexicon(text: str, lang: str, display: str) -> CoachingLexicon:
+    """Compile the text of one ``coaching.toml``; problems are in ``.problems``."""
+    problems: list[Problem] = []
+    layer = _parse_layer(text, lang, display, problems)
+    return _combine(lang, [layer], problems)
+
+
+def load_lexicon(lang: str, rule_dirs: Sequence[tuple[Path, str]]) -> CoachingLexicon:
+    """Read ``<dir>/<lang>/coaching.toml`` from each ``(folder, display name)`` in order (later
+    folders override) and compile them; problems (including "no file at all") are in
+    ``.problems``."""
+    problems: list[Problem] = []
+    layers: list[_Layer] = []
+    for base, shown in rule_dirs:
+        path = base / lang / LEXICON_FILE
+        if not path.is_file():
+            continue
+        display = f"{shown}/{lang}/{LEXICON_FILE}"
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Problem(display, 1, f"cannot read coaching lexicon: {exc}", lang))
+            continue
+        layers.append(_parse_layer(text, lang, display, problems))
+    if not layers and not problems:
+        where = f"{rule_dirs[0][1]}/{lang}/{LEXICON_FILE}" if rule_dirs else f"rules/{lang}/{LEXICON_FILE}"
+        problems.append(Problem(where, 1, f"no coaching lexicon for {lang!r} (add {LEXICON_FILE})", lang))
+    return _combine(lang, layers, problems)
 
 
 __all__ = [

@@ -101,7 +101,8 @@ class PaceMeter:
         nucleus = False
         if loud and cur >= prev and cur > nxt and zcr <= cfg.max_zcr:
             last = self._last_peak_db
-            if last is None or (cur - self._dip_since_peak >= cfg.dip_db and last - self._dip_since_peak >= cfg.dip_db):
+            dip = self._dip_since_peak
+            if last is None or (cur - dip >= cfg.dip_db and last - dip >= cfg.dip_db):
                 nucleus = True
                 self._last_peak_db = cur
                 self._dip_since_peak = cur

@@ -219,14 +219,15 @@ def _check_value(name: str, default: Any, v: Any) -> tuple[Any, str | None]:
     return v, None
 
 
-def build_policy(data: Mapping[str, Any], file: str, loc: TomlLocator | None,
-                 problems: list[Problem]) -> CoachingPolicy:  # fmt: skip
-    """Validate parsed TOML data; problems are appended as ``file:line: message``."""
+def build_policy(data: Mapping[str, Any], file: str, loc: TomlLocator | None, problems: list[Problem],
+                 base: CoachingPolicy | None = None) -> CoachingPolicy:  # fmt: skip
+    """Validate parsed TOML data on top of ``base`` (default: the built-in defaults); problems are
+    appended as ``file:line: message``."""
 
     def bad(path: tuple[str | int, ...], message: str) -> None:
         problems.append(Problem(file, loc.line(path) if loc else 1, message))
 
-    policy = CoachingPolicy()
+    policy = base or CoachingPolicy()
     values: dict[str, Any] = {}
     for key, table in data.items():
         if key == "signals":
@@ -299,22 +300,24 @@ def build_policy(data: Mapping[str, Any], file: str, loc: TomlLocator | None,
     return out
 
 
-def load_policy(path: Path, display: str | None = None) -> tuple[CoachingPolicy, list[Problem]]:
-    """Read and validate one policy file; a missing file gives the defaults and no problem."""
+def load_policy(path: Path, display: str | None = None, base: CoachingPolicy | None = None,
+                ) -> tuple[CoachingPolicy, list[Problem]]:  # fmt: skip
+    """Read and validate one policy file on top of ``base``; a missing file changes nothing."""
     problems: list[Problem] = []
     shown = display or str(path)
+    start = base or CoachingPolicy()
     if not path.is_file():
-        return CoachingPolicy(), problems
+        return start, problems
     try:
         text = path.read_text(encoding="utf-8")
         data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem(shown, 1, f"cannot read: {exc}"))
-        return CoachingPolicy(), problems
+        return start, problems
     except tomllib.TOMLDecodeError as exc:
         problems.append(Problem(shown, _toml_line(exc), f"TOML syntax error: {exc}"))
-        return CoachingPolicy(), problems
-    return build_policy(data, shown, TomlLocator(text), problems), problems
+        return start, problems
+    return build_policy(data, shown, TomlLocator(text), problems, start), problems
 
 
 def _toml_line(exc: tomllib.TOMLDecodeError) -> int:

@@ -337,14 +337,8 @@ class Engine:
         return self._fire(rung_cues, cat, e, st.rung, t, words, why, event)
 
     def _matched_words(self, m: Match[Entry], tk: _Tok) -> tuple[str, ...]:
-        out: list[str] = []
-        last = -1
-        for p in m.positions:
-            wi = tk.word_of[p]
-            if wi != last:
-                out.append(tk.words[wi].text)
-                last = wi
-        return tuple(out)
+        first, last = tk.word_of[m.start], tk.word_of[m.end - 1]
+        return tuple(w.text for w in tk.words[first : last + 1])
 
     def _severity(self, cue_id: str, cat: CategoryPolicy | None, form: str) -> Severity:
         sev = self.policy.cues[cue_id].severity

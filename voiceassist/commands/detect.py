@@ -1,0 +1,136 @@
+"""``voiceassist detect --lang xx``: caller utterances on stdin, one JSON cue per line on stdout.
+
+Contract (issue 4): a line is plain text (one caller utterance of the single call ``"default"``)
+or a JSON object ``{"call": str, "text": str, "start_ms": int?, "end_ms": int?,
+"speaker": "caller"|"agent"?}``. Each call has its own engine state; without times the
+utterances of a call are 4000 ms apart. Every cue is written at once as
+``{"call", "line", "start_ms", "cue", "category", "form", "rung", "severity", "matched",
+"rule"}`` (``start_ms`` is the start of the utterance that triggered it). A malformed JSON line
+gets a message on stderr naming the line and is skipped; the exit code is 0 at end of input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from voiceassist.errors import ExitCode
+
+#: Call id of plain-text lines (and of JSON lines without "call").
+DEFAULT_CALL = "default"
+#: Spacing of consecutive utterances of a call without times, ms.
+STEP_MS = 4000
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("detect", help="read caller utterances on stdin, print cues as JSON lines")
+    p.add_argument("--lang", required=True, help="caller language (it, pl, es, en, ko)")
+    p.add_argument("--agent-lang", default=None, help="language of cue texts (default: --lang)")
+    p.add_argument("--rules", dest="rule_dirs", action="append", type=Path, default=[], metavar="DIR",
+                   help="extra rule folder layered on the shipped rules (repeatable)")  # fmt: skip
+    p.set_defaults(func=run)
+
+
+@dataclass
+class _Call:
+    engine: Any
+    next_start: int = 0
+    utterances: int = 0
+
+
+def _duration(text: str) -> int:
+    """Default utterance length without end_ms: 300 ms per word, within [500, 3500] ms."""
+    return max(500, min(3500, 300 * max(1, len(text.split()))))
+
+
+def parse_line(raw: str) -> tuple[str, str, int | None, int | None, str] | str:
+    """``(call, text, start_ms, end_ms, speaker)`` or an error message for a bad JSON line."""
+    line = raw.strip()
+    if not line.startswith("{"):
+        return (DEFAULT_CALL, line, None, None, "caller")
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return f"malformed JSON ({exc.msg} at column {exc.colno})"
+    if not isinstance(obj, dict):
+        return "malformed JSON (expected an object)"
+    call = obj.get("call", DEFAULT_CALL)
+    text = obj.get("text")
+    speaker = obj.get("speaker", "caller")
+    if not isinstance(call, str):
+        return '"call" must be a string'
+    if not isinstance(text, str):
+        return '"text" must be a string'
+    if speaker not in ("caller", "agent"):
+        return '"speaker" must be "caller" or "agent"'
+    times: list[int | None] = []
+    for key in ("start_ms", "end_ms"):
+        v = obj.get(key)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float) or v < 0):
+            return f'"{key}" must be a number of ms >= 0'
+        times.append(None if v is None else int(v))
+    return (call, text, times[0], times[1], speaker)
+
+
+def run(args: argparse.Namespace) -> int:
+    return process_stream(args, sys.stdin, sys.stdout, sys.stderr)
+
+
+def process_stream(args: argparse.Namespace, inp: TextIO, out: TextIO, err: TextIO) -> int:
+    from voiceassist.escalation.engine import load_engine
+    from voiceassist.escalation.explain import words_for
+    from voiceassist.events import Transcript
+
+    # Fail early (bad language, broken rules) before reading input.
+    load_engine(args.lang, agent_lang=args.agent_lang, rule_dirs=args.rule_dirs)
+    calls: dict[str, _Call] = {}
+    if hasattr(inp, "reconfigure"):
+        try:
+            inp.reconfigure(errors="replace")
+        except (AttributeError, ValueError, OSError):
+            pass
+    lineno = 0
+    while True:
+        raw = inp.readline()
+        if not raw:
+            break
+        lineno += 1
+        if not raw.strip():
+            continue
+        parsed = parse_line(raw)
+        if isinstance(parsed, str):
+            print(f"voiceassist detect: line {lineno}: {parsed}; skipped", file=err, flush=True)
+            continue
+        call_id, text, start, end, speaker = parsed
+        call = calls.get(call_id)
+        if call is None:
+            call = _Call(load_engine(args.lang, agent_lang=args.agent_lang, rule_dirs=args.rule_dirs))
+            calls[call_id] = call
+        if start is None:
+            start = call.next_start if end is None else max(0, end - _duration(text))
+        if end is None or end < start:
+            end = start + _duration(text)
+        call.next_start = start + STEP_MS
+        event = Transcript(speaker, "final", text, start, end, words_for(text, start, end), call.utterances)
+        if speaker == "caller":
+            call.utterances += 1
+        for cue in call.engine.process(event):
+            record = {
+                "call": call_id,
+                "line": lineno,
+                "start_ms": start,
+                "cue": cue.cue,
+                "category": cue.category,
+                "form": cue.form,
+                "rung": cue.rung,
+                "severity": cue.severity,
+                "matched": list(cue.matched),
+                "rule": cue.rule,
+            }
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
+    return int(ExitCode.OK)
