@@ -254,8 +254,9 @@ def test_two_hour_file_streams_with_flat_memory(tmp_path: Path) -> None:
     finally:
         tracemalloc.stop()
     assert samples == 2 * 3600 * RATE_HZ
-    # the whole call at 16 kHz int16 would be 230 MB; a few read chunks are well under 2 MB
-    assert peak < 2_000_000, peak
+    # the whole call at 16 kHz int16 would be 230 MB; a few read chunks (plus whatever else the
+    # process allocates meanwhile) stay far below 10 MB
+    assert peak < 10_000_000, peak
 
 
 # --- bad input ------------------------------------------------------------------------------

@@ -294,9 +294,8 @@ class Engine:
                         continue
                     st = self._cats[name]
                     self._decay(st, c, t)
-                    if st.rung or st.pending:
+                    if st.rung:
                         st.rung = max(0, st.rung - step)
-                        st.pending.clear()
                         st.last_change_ms = t
                 self._log(f"calm speech: hostile categories lowered by {step}")
             return []

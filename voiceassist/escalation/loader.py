@@ -44,6 +44,9 @@ ENTRY_KEYS = {
 LANG_KEYS = {"lang", "apostrophe", "markers", "numbers", "name_suffixes", "note"}
 CUE_TEXT_KEYS = {"say", "script", "script_no_name", "note"}
 SPLIT_APOSTROPHE_LANGS = {"it", "fr", "ca"}
+#: Categories whose pattern words a masked transcript token (f***) may fit; other entries
+#: match masked forms only through their explicit ``masked`` list.
+MASKABLE_CATEGORIES = {"abuse"}
 _LANG_DIR = re.compile(r"^[a-z]{2,3}$")
 _TOML_LINE = re.compile(r"at line (\d+)")
 MAX_SAY_WORDS = 4
@@ -431,7 +434,8 @@ def _load_lexicon(doc: _Doc, lang: str, norm: Normaliser, policy: Policy | None,
             ok = False
         else:
             for text in pats:
-                got = _compile(text, norm, doc, (*base, "patterns"), col, lang, exclude=exclude)
+                got = _compile(text, norm, doc, (*base, "patterns"), col, lang, exclude=exclude,
+                               mask_ok=cat in MASKABLE_CATEGORIES)  # fmt: skip
                 ok = ok and bool(got)
                 compiled.extend(got)
         masked = e.get("masked", [])

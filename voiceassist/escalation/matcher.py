@@ -52,11 +52,13 @@ class Matcher(Generic[T]):
             first = pat.elements[0]
             for w in first.exact:
                 self._exact[w].append(k)
-                self._initial[w[0]].append(k)
+                if pat.mask_ok:
+                    self._initial[w[0]].append(k)
             for p in first.prefixes:
                 self._prefix[p].append(k)
                 lengths.add(len(p))
-                self._initial[p[0]].append(k)
+                if pat.mask_ok:
+                    self._initial[p[0]].append(k)
         self._lengths = tuple(sorted(lengths))
         self.ops = [0]
 

@@ -35,12 +35,12 @@ class Element:
     #: Arbitrary tokens allowed before this element (0 = adjacent).
     gap: int = 0
 
-    def matches(self, tok: str, exclude: Exclude | None = None) -> bool:
+    def matches(self, tok: str, exclude: Exclude | None = None, mask_ok: bool = False) -> bool:
         if tok in self.exact:
             ok = True
         elif any(tok.startswith(p) for p in self.prefixes):
             ok = True
-        elif MASK in tok and len(tok) > 1:
+        elif mask_ok and MASK in tok and len(tok) > 1:
             ok = any(mask_fits(tok, w, prefix=False) for w in self.exact if MASK not in w) or any(
                 mask_fits(tok, p, prefix=True) for p in self.prefixes
             )
@@ -69,6 +69,8 @@ class Pattern:
     text: str
     elements: tuple[Element, ...]
     exclude: Exclude | None = field(default=None, compare=False)
+    #: Masked transcript tokens (``f***``) may fit this pattern's words (swear-word entries).
+    mask_ok: bool = False
 
     def match_at(self, tokens: list[str], i: int, limit: int, counter: list[int] | None = None) -> (
         tuple[int, ...] | None
@@ -79,7 +81,7 @@ class Pattern:
         (for linear-time tests).
         """
         els = self.elements
-        if i >= limit or not els[0].matches(tokens[i], self.exclude):
+        if i >= limit or not els[0].matches(tokens[i], self.exclude, self.mask_ok):
             return None
         if counter is not None:
             counter[0] += 1
@@ -94,7 +96,7 @@ class Pattern:
                 for q in range(pos, min(pos + span + 1, limit)):
                     if counter is not None:
                         counter[0] += 1
-                    if el.matches(tokens[q], self.exclude):
+                    if el.matches(tokens[q], self.exclude, self.mask_ok):
                         key = (q + 1, 0)
                         if key not in nxt:
                             nxt[key] = (*path, q)
@@ -121,7 +123,12 @@ def _split_alternatives(piece: str) -> list[str]:
 
 
 def parse_pattern(
-    text: str, norm: Normaliser, *, exclude: Exclude | None = None, literal_mask: bool = False
+    text: str,
+    norm: Normaliser,
+    *,
+    exclude: Exclude | None = None,
+    literal_mask: bool = False,
+    mask_ok: bool = False,
 ) -> list[Pattern]:
     """Parse one pattern string into its variants (raises :class:`PatternError`)."""
     if not isinstance(text, str) or not text.strip():
@@ -206,7 +213,7 @@ def parse_pattern(
             out.append(v)
     if len(out) > 16:
         raise PatternError(f"pattern {text!r} has too many optional words at its start")
-    return [Pattern(text, tuple(v), exclude) for v in reversed(out)]
+    return [Pattern(text, tuple(v), exclude, mask_ok) for v in reversed(out)]
 
 
 def parse_exclude(items: list[str], norm: Normaliser) -> Exclude:

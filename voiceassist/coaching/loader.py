@@ -1,0 +1,125 @@
+"""Loading coaching for a call: the policy (``rules/coaching_policy.toml``) and the lexicons
+(``rules/<lang>/coaching.toml``) of the shipped rules plus deployment folders, validated with
+``file:line`` problems, and the engine built from the effective settings.
+
+``rules check`` should add :func:`check_coaching` to its problems (the escalation loader does
+not read these files).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from voiceassist import paths
+from voiceassist.coaching.engine import CoachingEngine
+from voiceassist.coaching.lexicon import LEXICON_FILE, CoachingLexicon, load_lexicon
+from voiceassist.coaching.policy import POLICY_FILE, CoachingPolicy, load_policy
+from voiceassist.coaching.robotic import FileOpenings, OpeningHistory
+from voiceassist.errors import ConfigError
+from voiceassist.escalation.model import Problem
+from voiceassist.vad.config import VadConfig
+
+
+def rule_layers(extra_dirs: Sequence[Path] = (), include_shipped: bool = True) -> list[tuple[Path, str]]:
+    """(folder, display name) of the shipped rules (when included) and each extra folder."""
+    layers: list[tuple[Path, str]] = []
+    if include_shipped:
+        layers.append((paths.shipped_rules_dir(), "rules"))
+    for d in extra_dirs:
+        p = Path(d)
+        if any(p.resolve() == b.resolve() for b, _ in layers):
+            continue
+        layers.append((p, str(d).rstrip("/") or "."))
+    return layers
+
+
+def load_coaching_policy(layers: Sequence[tuple[Path, str]]) -> tuple[CoachingPolicy, list[Problem]]:
+    """The policy: built-in defaults, then each folder's ``coaching_policy.toml`` in order."""
+    policy = CoachingPolicy()
+    problems: list[Problem] = []
+    for base, shown in layers:
+        policy, found = load_policy(base / POLICY_FILE, f"{shown}/{POLICY_FILE}", policy)
+        problems += found
+    return policy, problems
+
+
+def _langs(layers: Sequence[tuple[Path, str]]) -> list[str]:
+    langs: list[str] = []
+    for base, _ in layers:
+        if base.is_dir():
+            for d in sorted(base.iterdir()):
+                if d.is_dir() and (d / LEXICON_FILE).is_file() and d.name not in langs:
+                    langs.append(d.name)
+    return langs
+
+
+def check_coaching(extra_dirs: Sequence[Path] = (), *, include_shipped: bool = True) -> list[Problem]:
+    """Every problem of the coaching policy and of every language's ``coaching.toml``."""
+    layers = rule_layers(extra_dirs, include_shipped)
+    _, problems = load_coaching_policy(layers)
+    for lang in _langs(layers):
+        problems += load_lexicon(lang, layers).problems
+    return sorted(problems, key=lambda p: (p.file, p.line, p.message))
+
+
+def _lexicon_or_raise(lang: str, layers: Sequence[tuple[Path, str]]) -> CoachingLexicon:
+    lex = load_lexicon(lang, layers)
+    if lex.problems:
+        first = "; ".join(str(p) for p in lex.problems[:3])
+        raise ConfigError(f"invalid coaching rules: {first}", hint="run `voiceassist rules check`")
+    return lex
+
+
+def load_coaching(
+    lang: str,
+    *,
+    agent_lang: str | None = None,
+    rule_dirs: Sequence[Path] = (),
+    vad: VadConfig | None = None,
+    off: Sequence[str] = (),
+    caller_angry: Callable[[], bool] | None = None,
+    openings: OpeningHistory | None = None,
+) -> CoachingEngine:
+    """A coaching engine for one call: caller language ``lang``, agent language ``agent_lang``
+    (default the same). Raises :class:`ConfigError` when the policy or a needed lexicon has
+    problems."""
+    layers = rule_layers(rule_dirs)
+    policy, problems = load_coaching_policy(layers)
+    if problems:
+        raise ConfigError(f"invalid coaching policy: {problems[0]}", hint="run `voiceassist rules check`")
+    agent = _lexicon_or_raise(agent_lang or lang, layers)
+    caller = agent if (agent_lang or lang) == lang else _lexicon_or_raise(lang, layers)
+    return CoachingEngine(agent, policy, caller_lexicon=caller, vad=vad, off=off, caller_angry=caller_angry,
+                          openings=openings, policy_file=f"{layers[0][1]}/{POLICY_FILE}")  # fmt: skip
+
+
+def coaching_from_settings(
+    settings: Mapping[str, Any],
+    *,
+    vad: VadConfig | None = None,
+    caller_angry: Callable[[], bool] | None = None,
+    remember_openings: bool = True,
+) -> CoachingEngine | None:
+    """The engine for the effective settings (``call.lang``, ``call.agent_lang``,
+    ``cues.coaching``, ``cues.coaching_off``, ``rules.extra_dirs``, ``call.agent_name``), or None
+    when coaching is off. ``remember_openings``: keep the agent's openings in the user data dir
+    (off for ``eval``/``replay`` of recordings)."""
+    if not settings.get("cues.coaching", True):
+        return None
+    lang = str(settings.get("call.lang", "en"))
+    agent_lang = str(settings.get("call.agent_lang", "") or lang)
+    openings = FileOpenings(str(settings.get("call.agent_name", ""))) if remember_openings else None
+    return load_coaching(
+        lang,
+        agent_lang=agent_lang,
+        rule_dirs=[Path(d) for d in settings.get("rules.extra_dirs", ())],
+        vad=vad,
+        off=tuple(settings.get("cues.coaching_off", ())),
+        caller_angry=caller_angry,
+        openings=openings,
+    )
+
+
+__all__ = ["check_coaching", "coaching_from_settings", "load_coaching", "load_coaching_policy", "rule_layers"]
