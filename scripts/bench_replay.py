@@ -182,7 +182,7 @@ def main(argv: list[str]) -> int:
         print(f"generated {duration / 60:.1f} min call ({speech_frac:.0%} caller speech) "
               f"in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         bare = measure("bare vosk.Model load", [sys.executable, "-c",
-                       "import vosk; vosk.SetLogLevel(-1); vosk.Model(%r)" % str(model)])
+                       f"import vosk; vosk.SetLogLevel(-1); vosk.Model({str(model)!r})"])
         replay = measure("voiceassist replay", [str(bindir / "voiceassist"), "replay", "--lang", "ko",
                          "--model", str(model), "--json", str(call)], stdout=work / "replay.jsonl")
         transcriber = measure("vosk-transcriber", [str(bindir / "vosk-transcriber"), "-m", str(model),

@@ -46,14 +46,26 @@ Float = npt.NDArray[np.float32]
 
 #: Default espeak-ng voices per language: caller / agent (distinct voice and pitch).
 DEFAULT_VOICES: dict[str, dict[str, dict[str, Any]]] = {
-    "it": {"caller": {"voice": "it+m3", "rate": 158, "pitch": 38}, "agent": {"voice": "it+f2", "rate": 162, "pitch": 62}},
-    "pl": {"caller": {"voice": "pl+m1", "rate": 155, "pitch": 36}, "agent": {"voice": "pl+f3", "rate": 158, "pitch": 64}},
-    "es": {"caller": {"voice": "es+m2", "rate": 158, "pitch": 40}, "agent": {"voice": "es+f4", "rate": 162, "pitch": 60}},
+    "it": {
+        "caller": {"voice": "it+m3", "rate": 158, "pitch": 38},
+        "agent": {"voice": "it+f2", "rate": 162, "pitch": 62},
+    },
+    "pl": {
+        "caller": {"voice": "pl+m1", "rate": 155, "pitch": 36},
+        "agent": {"voice": "pl+f3", "rate": 158, "pitch": 64},
+    },
+    "es": {
+        "caller": {"voice": "es+m2", "rate": 158, "pitch": 40},
+        "agent": {"voice": "es+f4", "rate": 162, "pitch": 60},
+    },
     "en": {
         "caller": {"voice": "en-us+m3", "rate": 158, "pitch": 40},
         "agent": {"voice": "en-us+f3", "rate": 162, "pitch": 62},
     },
-    "ko": {"caller": {"voice": "ko+m1", "rate": 145, "pitch": 40}, "agent": {"voice": "ko+f2", "rate": 150, "pitch": 62}},
+    "ko": {
+        "caller": {"voice": "ko+m1", "rate": 145, "pitch": 40},
+        "agent": {"voice": "ko+f2", "rate": 150, "pitch": 62},
+    },
 }
 LANGS = tuple(DEFAULT_VOICES)
 
@@ -208,7 +220,12 @@ def parse_dialogue(text: str, source: str = "<dialogue>", digest: str = "") -> D
         after_call = []
     quiet: list[tuple[float, float]] = []
     for span in data.get("quiet", []) if isinstance(data.get("quiet", []), list) else [None]:
-        if isinstance(span, list) and len(span) == 2 and all(_num(v) for v in span) and 0 <= span[0] <= span[1]:
+        if (
+            isinstance(span, list)
+            and len(span) == 2
+            and all(_num(v) for v in span)
+            and 0 <= span[0] <= span[1]
+        ):
             quiet.append((float(span[0]), float(span[1])))
         else:
             bad(top("quiet"), "quiet must be a list of [start, end] spans in seconds")
@@ -269,7 +286,7 @@ def parse_dialogue(text: str, source: str = "<dialogue>", digest: str = "") -> D
     script = data.get("script")
     if script is not None:
         if "turn" in data:
-            bad(top("script"), "use either script = \"\"\"...\"\"\" or [[turn]] tables, not both")
+            bad(top("script"), 'use either script = """...""" or [[turn]] tables, not both')
         elif not isinstance(script, str):
             bad(top("script"), "script must be a multi-line string")
         else:
@@ -288,7 +305,7 @@ def parse_dialogue(text: str, source: str = "<dialogue>", digest: str = "") -> D
             bad(tline("turn", i, key), f"unknown key '{key}' in [[turn]]")
         speaker = t.get("speaker")
         if speaker not in ("caller", "agent"):
-            bad(tline("turn", i, "speaker"), "speaker must be \"caller\" or \"agent\"")
+            bad(tline("turn", i, "speaker"), 'speaker must be "caller" or "agent"')
             speaker = "caller"
         ttext = t.get("text")
         if not isinstance(ttext, str) or not ttext.strip():
@@ -302,9 +319,10 @@ def parse_dialogue(text: str, source: str = "<dialogue>", digest: str = "") -> D
         if not isinstance(tq, bool):
             bad(tline("turn", i, "quiet"), "quiet must be true or false")
             tq = False
-        voice = _voice(
-            {k: t[k] for k in _VOICE if k in t}, voices[speaker], tline("turn", i, "voice"), bad
-        ) or voices[speaker]
+        voice = (
+            _voice({k: t[k] for k in _VOICE if k in t}, voices[speaker], tline("turn", i, "voice"), bad)
+            or voices[speaker]
+        )
         expects: list[TurnExpect] = []
         raw_exp = t.get("expect", [])
         eline = tline("turn", i, "expect")
@@ -346,7 +364,7 @@ _SCRIPT_LINE = re.compile(r"^(?:\[(-?[0-9.]+)\]\s*)?(\w+)\s*:\s*(.+?)\s*(?:=>\s*
 
 
 def _script_turns(script: str, key_line: int, bad: Any) -> list[dict[str, Any]]:
-    """Turns of the compact form: one ``[pause] speaker: text => cue, cue@trigger`` per line."""
+    """Turns of the compact form: one ``[pause] speaker: text => cue, cue/category@trigger`` per line."""
     turns: list[dict[str, Any]] = []
     for offset, raw in enumerate(script.splitlines()):
         line = key_line + 1 + offset
@@ -366,8 +384,14 @@ def _script_turns(script: str, key_line: int, bad: Any) -> list[dict[str, Any]]:
         if m.group(4):
             items: list[Any] = []
             for part in m.group(4).split(","):
-                cue, _, trigger = part.strip().partition("@")
-                items.append({"cue": cue.strip(), "trigger": trigger.strip()} if trigger else cue.strip())
+                head, _, trigger = part.strip().partition("@")
+                cue, _, category = head.partition("/")
+                item: dict[str, str] = {"cue": cue.strip()}
+                if category.strip():
+                    item["category"] = category.strip()
+                if trigger.strip():
+                    item["trigger"] = trigger.strip()
+                items.append(item)
             turn["expect"] = items
         turns.append(turn)
     return turns
@@ -461,17 +485,33 @@ def synthesize(text: str, voice: Voice, cache_dir: Path | None, version: str) ->
 
     The espeak-ng output is cached in ``cache_dir`` under a hash of (text, voice, version).
     """
-    key = hashlib.sha256(json.dumps([text, voice.voice, voice.rate, voice.pitch, version]).encode()).hexdigest()
+    key = hashlib.sha256(
+        json.dumps([text, voice.voice, voice.rate, voice.pitch, version]).encode()
+    ).hexdigest()
     cached = cache_dir / f"{key[:2]}/{key}.wav" if cache_dir else None
     if cached is not None and cached.exists():
         data, rate = sf.read(str(cached), dtype="float32", always_2d=False)
     else:
         with tempfile.TemporaryDirectory(prefix="callsynth-") as tmp:
             wav = Path(tmp) / "turn.wav"
-            cmd = ["espeak-ng", "-v", voice.voice, "-s", str(voice.rate), "-p", str(voice.pitch), "-w", str(wav), "--stdin"]
+            cmd = [
+                "espeak-ng",
+                "-v",
+                voice.voice,
+                "-s",
+                str(voice.rate),
+                "-p",
+                str(voice.pitch),
+                "-w",
+                str(wav),
+                "--stdin",
+            ]
             proc = subprocess.run(cmd, input=text.encode("utf-8"), capture_output=True, check=False)
             if proc.returncode != 0 or not wav.exists():
-                raise ConfigError(f"espeak-ng failed for voice {voice.voice}: {proc.stderr.decode(errors='replace').strip()}")
+                raise ConfigError(
+                    f"espeak-ng failed for voice {voice.voice}: "
+                    f"{proc.stderr.decode(errors='replace').strip()}"
+                )
             data, rate = sf.read(str(wav), dtype="float32", always_2d=False)
             if cached is not None:
                 cached.parent.mkdir(parents=True, exist_ok=True)
@@ -643,7 +683,9 @@ def _ms(samples: int) -> int:
     return samples * 1000 // WORK_RATE
 
 
-def render_dialogue(dlg: Dialogue, opts: RenderOptions | None = None, version: str | None = None) -> RenderedCall:
+def render_dialogue(
+    dlg: Dialogue, opts: RenderOptions | None = None, version: str | None = None
+) -> RenderedCall:
     """Synthesise and lay out a dialogue; deterministic for the same script and options."""
     opts = opts or RenderOptions()
     version = version or espeak_version()
@@ -719,8 +761,15 @@ def make_vtt(dlg: Dialogue, placed: list[PlacedTurn]) -> str:
     for i, p in enumerate(placed, start=1):
         parts: list[str] = []
         for k, (w, s, _e) in enumerate(p.words):
-            parts.append(_vtt_escape(w) if k == 0 else f"<{_ts(max(_ms(s), _ms(p.start) + 1))}>{_vtt_escape(w)}")
-        lines += [str(i), f"{_ts(_ms(p.start))} --> {_ts(_ms(p.end))}", f"<v {p.turn.speaker}>{' '.join(parts)}</v>", ""]
+            parts.append(
+                _vtt_escape(w) if k == 0 else f"<{_ts(max(_ms(s), _ms(p.start) + 1))}>{_vtt_escape(w)}"
+            )
+        lines += [
+            str(i),
+            f"{_ts(_ms(p.start))} --> {_ts(_ms(p.end))}",
+            f"<v {p.turn.speaker}>{' '.join(parts)}</v>",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -754,15 +803,25 @@ def make_expectations(dlg: Dialogue, placed: list[PlacedTurn], duration_ms: int)
                 raise DialogueError([f"{dlg.path}:{exc.message}"]) from None
             anchor = min(max(anchor, lo - 5000), hi)
             expected.append(
-                Expected(cue=te.cue, start_ms=lo, end_ms=hi, category=te.category, anchor_ms=anchor, name=f"turn {n + 1}")
+                Expected(
+                    cue=te.cue,
+                    start_ms=lo,
+                    end_ms=hi,
+                    category=te.category,
+                    anchor_ms=anchor,
+                    name=f"turn {n + 1}",
+                )
             )
     if placed:
         last_end = max(_ms(p.end) for p in placed)
         for cue in dlg.after_call:
-            # take_a_breath is about the agent (wellbeing); caller_flagged carries the call's category
-            cat = "wellbeing" if cue == "take_a_breath" else dlg.category
+            # take_a_breath is about the agent (wellbeing); caller_flagged may carry any category
+            # (caller_flagged names the worst category of the call, which need not be the dialogue's)
+            cat = "wellbeing" if cue == "take_a_breath" else None
             expected.append(
-                Expected(cue=cue, start_ms=last_end, end_ms=duration_ms + 1000, category=cat, name="after the call")
+                Expected(
+                    cue=cue, start_ms=last_end, end_ms=duration_ms + 1000, category=cat, name="after the call"
+                )
             )
     if dlg.benign:
         quiet = [(0, duration_ms)]
@@ -782,7 +841,17 @@ def render_key(dlg: Dialogue, opts: RenderOptions, version: str) -> str:
     """Hash of everything that determines the rendered files (for skipping unchanged calls)."""
     snr = None if opts.snr_db is None else float(opts.snr_db)
     code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()  # any change to this renderer
-    parts = [RENDER_VERSION, code, version, dlg.digest, opts.mono, opts.rate_hz, opts.telephone, snr, opts.seed]
+    parts = [
+        RENDER_VERSION,
+        code,
+        version,
+        dlg.digest,
+        opts.mono,
+        opts.rate_hz,
+        opts.telephone,
+        snr,
+        opts.seed,
+    ]
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 

@@ -6,7 +6,8 @@
 
 For each ``NAME.toml`` writes ``DIR/NAME.wav`` (stereo: caller left, agent right; or caller only
 with ``--mono``), ``DIR/NAME.vtt`` (reference transcript with voice tags and word times) and
-``DIR/NAME.expect.toml``. A folder argument means every ``*.toml`` below it. Unchanged calls are
+``DIR/NAME.expect.toml``. A folder argument means every ``*.toml`` below it, written to the
+same sub-folders below ``DIR``. Unchanged calls are
 skipped (a content hash is kept in ``DIR/.NAME.key``); turn audio is cached in ``--cache``.
 The dialogue format is in docs/testing.md.
 """
@@ -20,19 +21,23 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import callsynth  # noqa: E402
+import callsynth
 
-from voiceassist.errors import VoiceAssistError  # noqa: E402
+from voiceassist.errors import VoiceAssistError
 
 
-def _dialogues(paths: list[str]) -> list[Path]:
-    found: list[Path] = []
+def _dialogues(paths: list[str], out: Path) -> list[tuple[Path, Path]]:
+    """(dialogue, output folder) pairs; files found in a folder keep their sub-folder below ``out``
+    (``corpus`` -> ``OUT/en/x.wav`` for ``corpus/en/x.toml``)."""
+    found: list[tuple[Path, Path]] = []
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            found += sorted(q for q in p.rglob("*.toml") if not q.name.endswith(".expect.toml"))
+            for q in sorted(p.rglob("*.toml")):
+                if not q.name.endswith(".expect.toml"):
+                    found.append((q, out / q.parent.relative_to(p)))
         else:
-            found.append(p)
+            found.append((p, out))
     return found
 
 
@@ -84,23 +89,33 @@ def main(argv: list[str] | None = None) -> int:
     except VoiceAssistError as exc:
         print(f"make_calls: error: {exc}", file=sys.stderr)
         return 2
-    paths = _dialogues(args.dialogues)
-    if not paths:
+    pairs = _dialogues(args.dialogues, args.out)
+    if not pairs:
         print("make_calls: error: no dialogue files given", file=sys.stderr)
         return 2
-    jobs = [(p, args.out, opts, version, args.force) for p in paths]
+    stems: dict[Path, Path] = {}
+    for path, out_dir in pairs:
+        target = out_dir / path.stem
+        if target in stems:
+            print(
+                f"make_calls: error: {path} and {stems[target]} would both write {target}.wav",
+                file=sys.stderr,
+            )
+            return 2
+        stems[target] = path
+    jobs = [(p, out_dir, opts, version, args.force) for p, out_dir in pairs]
     failed = 0
     if args.jobs > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=args.jobs) as pool:
             results = list(pool.map(_render_one, jobs))
     else:
         results = [_render_one(j) for j in jobs]
-    for path, status in results:
+    for name, status in results:
         if status.startswith("error"):
             failed += 1
-            print(f"{path}: {status}", file=sys.stderr)
+            print(f"{name}: {status}", file=sys.stderr)
         elif not args.quiet:
-            print(f"{path}: {status}")
+            print(f"{name}: {status}")
     return 1 if failed else 0
 
 

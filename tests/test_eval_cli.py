@@ -54,9 +54,20 @@ class KeywordEngine:
         for w in event.words:
             if w.text.strip(",.").lower() == "idiot":
                 return [
-                    Cue(at_ms=w.end_ms, cue="state_boundary", category="abuse", form="insult", rung=3,
-                        severity="warn", say="Set the boundary", script="...", matched=("idiot",),
-                        rule="test:1", utterance=event.utterance, why="the word idiot")
+                    Cue(
+                        at_ms=w.end_ms,
+                        cue="state_boundary",
+                        category="abuse",
+                        form="insult",
+                        rung=3,
+                        severity="warn",
+                        say="Set the boundary",
+                        script="...",
+                        matched=("idiot",),
+                        rule="test:1",
+                        utterance=event.utterance,
+                        why="the word idiot",
+                    )
                 ]
         return []
 
@@ -67,7 +78,12 @@ def calls(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (d / "abuse.toml").write_text(ABUSE)
     (d / "benign.toml").write_text(BENIGN)
     out = d / "en"
-    assert make_calls.main([str(d / "abuse.toml"), str(d / "benign.toml"), "--out", str(out), "--cache", str(d / "c"), "-q"]) == 0
+    assert (
+        make_calls.main(
+            [str(d / "abuse.toml"), str(d / "benign.toml"), "--out", str(out), "--cache", str(d / "c"), "-q"]
+        )
+        == 0
+    )
     return out
 
 
@@ -76,9 +92,21 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(eval_cmd, "_new_engine", lambda lang: KeywordEngine())
 
 
-def test_eval_reports_hit_and_false_cue_and_exits_1(calls: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["eval", str(calls), "--transcripts", "only", "--json", str(tmp_path / "r.json"),
-                 "--junit", str(tmp_path / "j.xml")])
+def test_eval_reports_hit_and_false_cue_and_exits_1(
+    calls: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        [
+            "eval",
+            str(calls),
+            "--transcripts",
+            "only",
+            "--json",
+            str(tmp_path / "r.json"),
+            "--junit",
+            str(tmp_path / "j.xml"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert "FAIL" in out and "benign.expect.toml" in out and "quiet" in out
@@ -107,9 +135,21 @@ def test_eval_reports_hit_and_false_cue_and_exits_1(calls: Path, tmp_path: Path,
 def test_same_input_gives_byte_identical_output_with_any_jobs(calls: Path, tmp_path: Path) -> None:
     outs = []
     for n, jobs in enumerate(("1", "1", "2")):
-        args = ["eval", str(calls), "--transcripts", "only", "--jobs", jobs, "--no-progress",
-                "--json", str(tmp_path / f"{n}.json"), "--junit", str(tmp_path / f"{n}.xml"),
-                "--report", str(tmp_path / f"{n}.html")]
+        args = [
+            "eval",
+            str(calls),
+            "--transcripts",
+            "only",
+            "--jobs",
+            jobs,
+            "--no-progress",
+            "--json",
+            str(tmp_path / f"{n}.json"),
+            "--junit",
+            str(tmp_path / f"{n}.xml"),
+            "--report",
+            str(tmp_path / f"{n}.html"),
+        ]
         assert main(args) == 1
         outs.append([(tmp_path / f"{n}.{ext}").read_bytes() for ext in ("json", "xml", "html")])
     assert outs[0] == outs[1] == outs[2]
@@ -119,7 +159,9 @@ def test_passing_calls_exit_0(calls: Path) -> None:
     assert main(["eval", str(calls / "abuse.wav"), "--transcripts", "only", "--no-progress"]) == 0
 
 
-def test_bad_expectation_file_stops_before_audio(calls: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_expectation_file_stops_before_audio(
+    calls: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     wav = tmp_path / "x.wav"
     wav.write_bytes(b"this is not audio")  # would be exit 4 if it were decoded
     (tmp_path / "x.expect.toml").write_text('[[expect]]\ncue = "state_boundary"\nbetween = [3, 1]\n')
@@ -128,7 +170,9 @@ def test_bad_expectation_file_stops_before_audio(calls: Path, tmp_path: Path, ca
     assert f"{tmp_path / 'x.expect.toml'}:3: between needs 0 <= start <= end" in err
 
 
-def test_missing_reference_transcript_with_only(calls: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_reference_transcript_with_only(
+    calls: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import shutil
 
     shutil.copy(calls / "abuse.wav", tmp_path / "lonely.wav")

@@ -10,7 +10,9 @@ from voiceassist.expectations import Expectations, Expected
 
 
 def cue(at_ms: int, cue_id: str, category: str = "abuse") -> Cue:
-    return Cue(at_ms=at_ms, cue=cue_id, category=category, form="insult", rung=1, severity="warn", say="", script="")
+    return Cue(
+        at_ms=at_ms, cue=cue_id, category=category, form="insult", rung=1, severity="warn", say="", script=""
+    )
 
 
 def exp(*expected: Expected, **kw: object) -> Expectations:

@@ -43,7 +43,12 @@ def test_good_file_parses_to_ms() -> None:
     assert exp.forbid == ("end_call",)
     assert exp.quiet == ((0, 30500), (95250, 120000))
     first, second = exp.expected
-    assert (first.cue, first.start_ms, first.end_ms, first.anchor_ms) == ("state_boundary", 12000, 16000, 12800)
+    assert (first.cue, first.start_ms, first.end_ms, first.anchor_ms) == (
+        "state_boundary",
+        12000,
+        16000,
+        12800,
+    )
     assert first.category == "abuse" and first.name == "first insult"
     assert first.line == 6 and second.line == 13
     assert second.anchor_ms is None and second.category is None
@@ -60,7 +65,8 @@ def problems(text: str) -> list[str]:
 def test_unknown_key_names_its_line() -> None:
     text = GOOD.replace('name = "first insult"', 'nmae = "first insult"')
     assert problems(text) == [
-        "calls/a.expect.toml:11: unknown key 'nmae' in [[expect]] (allowed: anchor, between, category, cue, name)"
+        "calls/a.expect.toml:11: unknown key 'nmae' in [[expect]] "
+        "(allowed: anchor, between, category, cue, name)"
     ]
 
 
@@ -119,7 +125,12 @@ def test_dump_round_trips() -> None:
         Expected(e.cue, e.start_ms, e.end_ms, e.category, e.anchor_ms, e.name, line=a.line)
         for e, a in zip(exp.expected, again.expected, strict=True)
     )
-    assert (again.quiet, again.forbid, again.max_cues, again.lang) == (exp.quiet, exp.forbid, exp.max_cues, exp.lang)
+    assert (again.quiet, again.forbid, again.max_cues, again.lang) == (
+        exp.quiet,
+        exp.forbid,
+        exp.max_cues,
+        exp.lang,
+    )
 
 
 def test_load_from_disk_and_sidecar_name(tmp_path: Path) -> None:

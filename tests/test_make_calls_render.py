@@ -52,10 +52,28 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("calls")
     (d / "billing.toml").write_text(DIALOGUE)
     cache = d / "cache"
-    assert make_calls.main([str(d / "billing.toml"), "--out", str(d / "plain"), "--cache", str(cache), "-q"]) == 0
-    assert make_calls.main([str(d / "billing.toml"), "--out", str(d / "tel"), "--telephone", "--cache", str(cache), "-q"]) == 0
-    assert make_calls.main([str(d / "billing.toml"), "--out", str(d / "snr"), "--snr", "10", "--cache", str(cache), "-q"]) == 0
-    assert make_calls.main([str(d / "billing.toml"), "--out", str(d / "mono"), "--mono", "--cache", str(cache), "-q"]) == 0
+    assert (
+        make_calls.main([str(d / "billing.toml"), "--out", str(d / "plain"), "--cache", str(cache), "-q"])
+        == 0
+    )
+    assert (
+        make_calls.main(
+            [str(d / "billing.toml"), "--out", str(d / "tel"), "--telephone", "--cache", str(cache), "-q"]
+        )
+        == 0
+    )
+    assert (
+        make_calls.main(
+            [str(d / "billing.toml"), "--out", str(d / "snr"), "--snr", "10", "--cache", str(cache), "-q"]
+        )
+        == 0
+    )
+    assert (
+        make_calls.main(
+            [str(d / "billing.toml"), "--out", str(d / "mono"), "--mono", "--cache", str(cache), "-q"]
+        )
+        == 0
+    )
     return d
 
 
@@ -151,8 +169,13 @@ def test_rendering_is_deterministic_and_skips_unchanged(rendered: Path, tmp_path
         assert digest(tmp_path / "again" / name) == digest(rendered / "snr" / name)
     before = (tmp_path / "again/billing.wav").stat().st_mtime_ns
     _, status = make_calls._render_one(
-        (rendered / "billing.toml", tmp_path / "again", callsynth.RenderOptions(snr_db=10, cache_dir=cache),
-         callsynth.espeak_version(), False)
+        (
+            rendered / "billing.toml",
+            tmp_path / "again",
+            callsynth.RenderOptions(snr_db=10, cache_dir=cache),
+            callsynth.espeak_version(),
+            False,
+        )
     )
     assert status == "unchanged" and (tmp_path / "again/billing.wav").stat().st_mtime_ns == before
 
@@ -171,7 +194,11 @@ def test_dialogue_errors_name_file_and_line(tmp_path: Path, capsys: pytest.Captu
 
 
 def test_compact_script_form(tmp_path: Path) -> None:
-    text = 'lang = "it"\ntitle = "breve"\nbenign = true\nscript = """\nagent: Buongiorno, come posso aiutarla?\n[3.5] caller: Vorrei sapere il saldo.\n"""\n'
+    text = (
+        'lang = "it"\ntitle = "breve"\nbenign = true\nscript = """\n'
+        "agent: Buongiorno, come posso aiutarla?\n[3.5] caller: Vorrei sapere il saldo.\n"
+        '"""\n'
+    )
     d = callsynth.parse_dialogue(text, "x.toml")
     assert [(t.speaker, t.pause) for t in d.turns] == [("agent", 0.6), ("caller", 3.5)]
     assert d.turns[1].text == "Vorrei sapere il saldo."

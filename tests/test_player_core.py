@@ -125,3 +125,24 @@ def test_player_on_manual_fake_headset() -> None:
     assert ("dropped", "second") in kinds
     assert ("preempted", "first") in kinds
     assert ("started", "third") in kinds
+
+
+def _coaching_req(token: int, level: float) -> Request:
+    from voiceassist.events import Cue
+
+    cue = Cue(
+        at_ms=0, cue="slow_down", category="coaching", form="pace", rung=1, severity="info",
+        say="Slow down", script="", speaker="agent",
+    )  # fmt: skip
+    return Request(token, sound(level, 500, "info"), "slow_down", cue=cue)
+
+
+def test_caller_cue_preempts_coaching_and_coaching_never_preempts() -> None:
+    core = PlaybackCore(RATE)
+    core.submit(_coaching_req(1, 0.05))
+    pull_blocks(core, 5)
+    events = core.submit(req(2, 0.2, "info"))
+    assert [e.kind for e in events] == ["preempted", "accepted"], "even an info caller cue wins"
+    assert [e.kind for e in core.submit(_coaching_req(3, 0.07))] == ["dropped"]
+    heard = levels(pull_blocks(core, 20))
+    assert set(heard[1:20]) == {0.2}

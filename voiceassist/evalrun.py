@@ -107,7 +107,8 @@ def run_to_dict(run: CallRun) -> dict[str, Any]:
             for v in m.cues
         ],
         "transcript": [
-            {"speaker": t.speaker, "start_ms": t.start_ms, "end_ms": t.end_ms, "text": t.text} for t in run.finals
+            {"speaker": t.speaker, "start_ms": t.start_ms, "end_ms": t.end_ms, "text": t.text}
+            for t in run.finals
         ],
     }
 

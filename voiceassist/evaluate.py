@@ -117,7 +117,9 @@ def match_call(cues: Sequence[Cue], exp: Expectations, duration_ms: int) -> Call
     order = sorted(range(len(cues)), key=lambda i: (cues[i].at_ms, i))
     taken: dict[int, int] = {}  # cue index -> expectation index
     got: dict[int, int] = {}  # expectation index -> cue index
-    for ei in sorted(range(len(exp.expected)), key=lambda k: (exp.expected[k].end_ms, exp.expected[k].start_ms, k)):
+    for ei in sorted(
+        range(len(exp.expected)), key=lambda k: (exp.expected[k].end_ms, exp.expected[k].start_ms, k)
+    ):
         e = exp.expected[ei]
         for ci in order:
             c = cues[ci]
@@ -132,16 +134,16 @@ def match_call(cues: Sequence[Cue], exp: Expectations, duration_ms: int) -> Call
     forbid = set(exp.forbid)
     cue_verdicts: list[CueVerdict] = []
     for ci, c in enumerate(cues):
-        ei = taken.get(ci)
+        hit_of = taken.get(ci)
         in_quiet = any(a <= c.at_ms <= b for a, b in exp.quiet)
         latency = None
-        if ei is not None and exp.expected[ei].anchor_ms is not None:
-            latency = c.at_ms - int(exp.expected[ei].anchor_ms or 0)
+        if hit_of is not None and exp.expected[hit_of].anchor_ms is not None:
+            latency = c.at_ms - int(exp.expected[hit_of].anchor_ms or 0)
         cue_verdicts.append(
             CueVerdict(
                 cue=c,
-                outcome="hit" if ei is not None else "false",
-                expectation=ei,
+                outcome="hit" if hit_of is not None else "false",
+                expectation=hit_of,
                 in_quiet=in_quiet,
                 forbidden=c.cue in forbid,
                 latency_ms=latency,
@@ -160,14 +162,17 @@ def match_call(cues: Sequence[Cue], exp: Expectations, duration_ms: int) -> Call
         else:
             near = [c for c in cues if c.cue == e.cue]
             hint = (
-                "; it fired at " + ", ".join(_sec(c.at_ms) + " s" for c in near[:5]) if near else "; it never fired"
+                "; it fired at " + ", ".join(_sec(c.at_ms) + " s" for c in near[:5])
+                if near
+                else "; it never fired"
             )
             checks.append(Check(e.label, "expect", False, f"no {e.cue} cue in the window{hint}", e.line))
     for a, b in exp.quiet:
         inside = [c for c in cues if a <= c.at_ms <= b]
         msg = ", ".join(f"{c.cue} at {_sec(c.at_ms)} s" for c in inside)
         checks.append(
-            Check(f"quiet {_sec(a)}-{_sec(b)}", "quiet", not inside, f"cues in a quiet span: {msg}" if inside else "",
+            Check(f"quiet {_sec(a)}-{_sec(b)}", "quiet", not inside,
+                  f"cues in a quiet span: {msg}" if inside else "",
                   exp.lines.get("quiet", 0))
         )  # fmt: skip
     for cue_id in exp.forbid:
@@ -254,7 +259,15 @@ def _ratio(a: int, b: int) -> float | None:
     return round(a / b, 4) if b else None
 
 
-def _row(group: str, hits: int, expected: int, false_cues: int, latencies: list[int], quiet_false: int, quiet_ms: int) -> Row:
+def _row(
+    group: str,
+    hits: int,
+    expected: int,
+    false_cues: int,
+    latencies: list[int],
+    quiet_false: int,
+    quiet_ms: int,
+) -> Row:
     precision = _ratio(hits, hits + false_cues)
     recall = _ratio(hits, expected)
     f1 = None
@@ -288,7 +301,9 @@ def summarize(calls: Sequence[tuple[str, CallMatch]], by: Literal["category", "l
     groups: dict[str, dict[str, list[int]]] = {}
 
     def g(name: str) -> dict[str, list[int]]:
-        return groups.setdefault(name, {"hits": [0], "expected": [0], "false": [0], "lat": [], "qf": [0], "qms": [0]})
+        return groups.setdefault(
+            name, {"hits": [0], "expected": [0], "false": [0], "lat": [], "qf": [0], "qms": [0]}
+        )
 
     total_quiet = sum(m.quiet_ms for _, m in calls)
     for lang, m in calls:
@@ -343,7 +358,12 @@ def normalise_for_wer(text: str) -> str:
 
 def word_error_rate(references: Sequence[str], hypotheses: Sequence[str]) -> float | None:
     """Corpus WER (jiwer) over pairs of caller texts; None when the references have no words."""
-    import jiwer  # lazy: only eval with ASR needs it
+    try:  # lazy: only eval with ASR needs it
+        import jiwer
+    except ImportError:
+        from voiceassist.errors import ConfigError
+
+        raise ConfigError("word error rates need jiwer", hint="pip install 'voiceassist[eval]'") from None
 
     refs = [normalise_for_wer(r) for r in references]
     hyps = [normalise_for_wer(h) for h in hypotheses]

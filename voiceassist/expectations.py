@@ -20,19 +20,65 @@ from voiceassist.errors import ConfigError, InputFileError
 
 #: Cue ids of the contract in ``docs/rules-format.md`` (every language defines all of them).
 KNOWN_CUES: frozenset[str] = frozenset(
-    """calm_first acknowledge ask_details apologize_no_blame explain_why offer_alternative
-    agree_and_escalate use_their_name state_boundary last_warning offer_transfer offer_supervisor
-    end_call call_security report_threat legal_threat ask_what_they_mean name_prejudice
-    mutual_respect refuse_request cite_policy report_to_manager deflect steer_back
-    stress_professionalism business_only real_question stop_feeding plain_words do_it_for_them
-    suggest_expert speak_clearly take_a_breath dont_interrupt slow_down ask_personal_question
-    stay_with_them caller_flagged""".split()
+    [
+        "calm_first",
+        "acknowledge",
+        "ask_details",
+        "apologize_no_blame",
+        "explain_why",
+        "offer_alternative",
+        "agree_and_escalate",
+        "use_their_name",
+        "state_boundary",
+        "last_warning",
+        "offer_transfer",
+        "offer_supervisor",
+        "end_call",
+        "call_security",
+        "report_threat",
+        "legal_threat",
+        "ask_what_they_mean",
+        "name_prejudice",
+        "mutual_respect",
+        "refuse_request",
+        "cite_policy",
+        "report_to_manager",
+        "deflect",
+        "steer_back",
+        "stress_professionalism",
+        "business_only",
+        "real_question",
+        "stop_feeding",
+        "plain_words",
+        "do_it_for_them",
+        "suggest_expert",
+        "speak_clearly",
+        "take_a_breath",
+        "dont_interrupt",
+        "slow_down",
+        "ask_personal_question",
+        "stay_with_them",
+        "caller_flagged",
+    ]
 )
 
 #: Categories a cue can carry (``docs/rules-format.md`` plus the agent-side ones).
 KNOWN_CATEGORIES: frozenset[str] = frozenset(
-    """abuse threat racism sexism hate flirting troll anger policy_complaint struggling calm
-    coaching wellbeing""".split()
+    [
+        "abuse",
+        "threat",
+        "racism",
+        "sexism",
+        "hate",
+        "flirting",
+        "troll",
+        "anger",
+        "policy_complaint",
+        "struggling",
+        "calm",
+        "coaching",
+        "wellbeing",
+    ]
 )
 
 #: Suffix of the sidecar file: ``call.wav`` -> ``call.expect.toml``.
@@ -210,7 +256,7 @@ def parse_expectations(
 
     lang = data.get("lang")
     if lang is not None and not (isinstance(lang, str) and re.fullmatch(r"[a-z]{2}", lang)):
-        bad(loc.line_of(None, None, "lang"), "lang must be a two-letter language code such as \"en\"")
+        bad(loc.line_of(None, None, "lang"), 'lang must be a two-letter language code such as "en"')
         lang = None
 
     max_cues = data.get("max_cues")
@@ -243,7 +289,10 @@ def parse_expectations(
             if not (isinstance(span, list) and len(span) == 2 and all(_is_number(v) for v in span)):
                 bad(loc.line_of(None, None, "quiet"), f"quiet span {i + 1} must be [start, end] in seconds")
             elif span[0] < 0 or span[1] < span[0]:
-                bad(loc.line_of(None, None, "quiet"), f"quiet span {i + 1} needs 0 <= start <= end, got {span}")
+                bad(
+                    loc.line_of(None, None, "quiet"),
+                    f"quiet span {i + 1} needs 0 <= start <= end, got {span}",
+                )
             else:
                 quiet.append((_ms(span[0]), _ms(span[1])))
 
@@ -282,11 +331,14 @@ def _parse_one(
     ok = True
     header = loc.line_of("expect", i)
     for key in sorted(set(item) - _EXPECT_KEYS):
-        bad(loc.line_of("expect", i, key), f"unknown key '{key}' in [[expect]] (allowed: {', '.join(sorted(_EXPECT_KEYS))})")
+        bad(
+            loc.line_of("expect", i, key),
+            f"unknown key '{key}' in [[expect]] (allowed: {', '.join(sorted(_EXPECT_KEYS))})",
+        )
         ok = False
     cue = item.get("cue")
     if not isinstance(cue, str):
-        bad(loc.line_of("expect", i, "cue") if "cue" in item else header, "[[expect]] needs cue = \"<cue id>\"")
+        bad(loc.line_of("expect", i, "cue") if "cue" in item else header, '[[expect]] needs cue = "<cue id>"')
         ok = False
     elif cue not in cues_ok:
         bad(loc.line_of("expect", i, "cue"), f"unknown cue id '{cue}' (see docs/rules-format.md)")
@@ -317,7 +369,10 @@ def _parse_one(
             bad(loc.line_of("expect", i, "anchor"), "anchor must be a time in seconds")
             ok = False
         elif ok and not (start - 5.0 <= anchor <= end):
-            bad(loc.line_of("expect", i, "anchor"), f"anchor {anchor} is outside the window [{start - 5.0}, {end}]")
+            bad(
+                loc.line_of("expect", i, "anchor"),
+                f"anchor {anchor} is outside the window [{start - 5.0}, {end}]",
+            )
             ok = False
     name = item.get("name", "")
     if not isinstance(name, str):

@@ -68,7 +68,8 @@ def timeline_svg(run: CallRun, call_index: int) -> str:
 
     out: list[str] = [
         f'<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="{GUTTER + width + 12}" '
-        f'height="{HEIGHT}" viewBox="0 0 {GUTTER + width + 12} {HEIGHT}" role="img" '
+        f'height="{HEIGHT}" style="width:100%;min-width:{GUTTER + width + 12}px;height:auto" '
+        f'viewBox="0 0 {GUTTER + width + 12} {HEIGHT}" role="img" '
         f'aria-label="timeline of {_esc(run.name)}">'
     ]
     # quiet spans (hatched background over all lanes)
@@ -83,11 +84,14 @@ def timeline_svg(run: CallRun, call_index: int) -> str:
                     f"<title>quiet span {_t(a)}-{_t(b)}</title></rect>"
                 )
     # axis
-    step = next(s for s in (1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000) if s * scale >= 60)
+    steps = (1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000)
+    step = next((s for s in steps if s * scale >= 60), steps[-1])
     out.append(f'<line class="axis" x1="{GUTTER}" y1="18" x2="{x(dur)}" y2="18"/>')
     for t in range(0, dur + 1, step):
         out.append(f'<line class="tick" x1="{x(t)}" y1="14" x2="{x(t)}" y2="{HEIGHT - 4}"/>')
-        out.append(f'<text class="ticklabel" x="{x(t) + 2}" y="11">{_t(t)}</text>')
+        if (dur - t) * scale >= 34:  # no label squeezed against the right edge
+            m, s = divmod(t // 1000, 60)
+            out.append(f'<text class="ticklabel" x="{x(t) + 2}" y="11">{m}:{s:02d}</text>')
     for lane, label in (
         ("expect", "expected"),
         ("caller", "caller"),
@@ -131,11 +135,11 @@ def timeline_svg(run: CallRun, call_index: int) -> str:
         y, h = LANES[f"{who}_words"]
         for k, utt in enumerate(t for t in run.finals if t.speaker == who):
             words = utt.words or ()
-            for j, w in enumerate(words):
-                ww = max(1.0, round((w.end_ms - w.start_ms) * scale, 1))
-                tip = f"{w.text} ({_t(w.start_ms)}-{_t(w.end_ms)})"
+            for j, word in enumerate(words):
+                ww = max(1.0, round((word.end_ms - word.start_ms) * scale, 1))
+                tip = f"{word.text} ({_t(word.start_ms)}-{_t(word.end_ms)})"
                 out.append(
-                    f'<rect class="word {"odd" if (j + k) % 2 else "even"}" x="{x(w.start_ms)}" y="{y}" '
+                    f'<rect class="word {"odd" if (j + k) % 2 else "even"}" x="{x(word.start_ms)}" y="{y}" '
                     f'width="{ww}" height="{h}" data-tip="{_esc(tip)}"><title>{_esc(tip)}</title></rect>'
                 )
             uw = max(1.0, round((utt.end_ms - utt.start_ms) * scale, 1))
@@ -146,13 +150,13 @@ def timeline_svg(run: CallRun, call_index: int) -> str:
     # cues and misses
     y, h = LANES["cues"]
     cy = y + h / 2
-    for i, v in enumerate(run.match.cues):
-        c = v.cue
-        state = "hit" if v.outcome == "hit" else "false"
-        flag = " in a quiet span" if v.in_quiet else (" (forbidden)" if v.forbidden else "")
+    for i, cv in enumerate(run.match.cues):
+        c = cv.cue
+        state = "hit" if cv.outcome == "hit" else "false"
+        flag = " in a quiet span" if cv.in_quiet else (" (forbidden)" if cv.forbidden else "")
         tip = f"#{i + 1} {c.cue} at {_t(c.at_ms)} - {'hit' if state == 'hit' else 'FALSE CUE' + flag}"
-        if v.latency_ms is not None:
-            tip += f", latency {v.latency_ms} ms"
+        if cv.latency_ms is not None:
+            tip += f", latency {cv.latency_ms} ms"
         tip += f" | {c.category}/{c.form} rung {c.rung} | matched: {' '.join(c.matched) or '-'}"
         if c.why:
             tip += f" | {c.why}"
@@ -189,7 +193,8 @@ def call_log(run: CallRun, call_index: int) -> list[dict[str, Any]]:
     """The call as a time-ordered log: utterances, cues and missed expectations (for the template)."""
     items: list[tuple[int, int, dict[str, Any]]] = []
     for t in run.finals:
-        items.append((t.start_ms, 0, {"kind": "utt", "at": _t(t.start_ms), "speaker": t.speaker, "text": t.text}))
+        utt = {"kind": "utt", "at": _t(t.start_ms), "speaker": t.speaker, "text": t.text}
+        items.append((t.start_ms, 0, utt))
     exp_of = {v.cue_index: i for i, v in enumerate(run.match.expectations) if v.cue_index is not None}
     for i, v in enumerate(run.match.cues):
         c = v.cue
@@ -246,10 +251,23 @@ def call_log(run: CallRun, call_index: int) -> list[dict[str, Any]]:
     return [d for _, _, d in items]
 
 
+def _short(run: CallRun) -> str:
+    """``it/benign01`` for ``out/corpus/it/benign01_bolletta.wav`` (index labels), ``[asr]`` added."""
+    parts = run.call.split("/")
+    stem = parts[-1].rsplit(".", 1)[0]
+    label = f"{parts[-2]}/{stem}" if len(parts) > 1 else stem
+    return label + (" [asr]" if run.mode == "asr" else "")
+
+
 def render_report(runs: Sequence[CallRun], summary: dict[str, Any], title: str = "voiceassist eval") -> str:
     """The whole HTML document."""
-    import jinja2  # lazy: only --report needs it
-    import markupsafe
+    try:  # lazy: only --report needs it
+        import jinja2
+        import markupsafe
+    except ImportError:
+        from voiceassist.errors import ConfigError
+
+        raise ConfigError("the HTML report needs jinja2", hint="pip install 'voiceassist[eval]'") from None
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(PACKAGE_DIR / "data")),
@@ -270,6 +288,8 @@ def render_report(runs: Sequence[CallRun], summary: dict[str, Any], title: str =
                 "svg": markupsafe.Markup(timeline_svg(run, i)),
                 "log": call_log(run, i),
                 "checks": run.match.checks,
+                "short": _short(run),
+                "utterances": len(run.finals),
                 "hits": sum(v.hit for v in run.match.expectations),
                 "expected": len(run.match.expectations),
                 "false": sum(v.outcome == "false" for v in run.match.cues),

@@ -115,10 +115,9 @@ class CoachingEngine:
                     out += self._opening_words(event)
                 else:
                     self.phrases.caller_final(event)
-        elif isinstance(event, Cue):
-            if event.category != "coaching" and event.speaker != "agent":
-                self._advance_clock(event.at_ms)
-                self._caller_cue(event)
+        elif isinstance(event, Cue) and event.category != "coaching" and event.speaker != "agent":
+            self._advance_clock(event.at_ms)
+            self._caller_cue(event)
         out += self._tick()
         return out
 
@@ -158,7 +157,7 @@ class CoachingEngine:
         if not self._ended:
             self._advance_clock(at_ms)
             self._tick()
-            for sig in self.phrases.advance(at_ms + 10**9, True):
+            for sig in self.phrases.advance(self._now, True, final=True):
                 self.signals.append(sig)
             if self._openings is not None and self._opening:
                 self._openings.add(digest(self._opening[: self.policy.robotic.opening_words]))
@@ -193,7 +192,7 @@ class CoachingEngine:
         if self._caller_angry is not None:
             try:
                 return bool(self._caller_angry())
-            except Exception:  # noqa: BLE001 - a broken probe must not stop coaching
+            except Exception:  # a broken probe must not stop coaching
                 return False
         return False
 
@@ -258,8 +257,9 @@ class CoachingEngine:
         if self._rush_fired:
             return []
         self._rush_fired = True
-        return self._emit(Signal("rushing", t, (), "", 0, f"speaking at {rate:.1f} syllables/s "
-                                 f"(over {p.max_rate:g}) for {(t - self._rush_since) // 1000} s"))  # fmt: skip
+        secs = (t - self._rush_since) // 1000
+        why = f"speaking at {rate:.1f} syllables/s (over {p.max_rate:g}) for {secs} s"
+        return self._emit(Signal("rushing", t, (), "", 0, why))
 
     def _opening_words(self, ev: Transcript) -> list[Cue]:
         rp = self.policy.robotic

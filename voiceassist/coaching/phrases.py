@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from voiceassist.coaching.lexicon import CoachingLexicon, LexEntry
 from voiceassist.coaching.policy import CoachingPolicy
 from voiceassist.coaching.signal import Signal
-from voiceassist.escalation.matcher import Match
 from voiceassist.events import Transcript
 
 #: Which agent markers rescue which phrase kind.
@@ -40,8 +39,8 @@ class _Said:
     words: list[str]
     word_of: list[int]
 
-    def span_words(self, m: Match[object]) -> tuple[str, ...]:
-        idx = sorted({self.word_of[p] for p in m.positions})
+    def span_words(self, positions: tuple[int, ...]) -> tuple[str, ...]:
+        idx = sorted({self.word_of[p] for p in positions})
         return tuple(self.words[i] for i in idx)
 
 
@@ -110,7 +109,8 @@ class PhraseTracker:
             "caller_problem", said.tokens
         )
         if found:
-            self.caller_statement(ev.end_ms, "the caller said: " + " ".join(said.span_words(found[0])))
+            said_words = " ".join(said.span_words(found[0].positions))
+            self.caller_statement(ev.end_ms, f"the caller said: {said_words}")
         elif self._statement is not None and self._statement.agent_words < self.policy.apathy.min_agent_words:
             # The caller goes on before the agent answered: the window starts after them.
             self._statement.since_ms = max(self._statement.since_ms, ev.end_ms)
@@ -148,10 +148,10 @@ class PhraseTracker:
                     break
         matches = lex.find(said.tokens)
         human = bool(lex.has("human_question", said.tokens))
-        for m in matches:
-            entry: LexEntry = m.payload
-            words = said.span_words(m)
-            at = said.ends[m.end - 1]
+        for hit in matches:
+            entry: LexEntry = hit.payload
+            words = said.span_words(hit.positions)
+            at = said.ends[hit.end - 1]
             rule = str(entry.source)
             self.hits.append((entry.kind, at, words))
             if entry.kind in ("jargon", "condescension"):
@@ -161,6 +161,9 @@ class PhraseTracker:
                     else self.policy.lexicon.condescension_weight
                 )
                 w = entry.weight if entry.weight is not None else default
+                key = tuple(said.tokens[hit.start : hit.end])
+                if any(tuple(self.agent_lex.tokens(" ".join(x[3]))) == key for x in self._weights):
+                    continue  # the same term again is not more jargon
                 self._weights.append((at, w, entry.kind, words, rule))
                 sig = self._weigh(at, ev.utterance)
                 if sig is not None:
@@ -180,11 +183,12 @@ class PhraseTracker:
             elif entry.kind == "data_first":
                 first_human = min((said.starts[h.start] for h in lex.has("human_question", said.tokens)),
                                   default=None)  # fmt: skip
-                asked_first = first_human is not None and first_human <= said.starts[m.start]
-                if self._opening_open and not asked_first and ev.start_ms < self.policy.robotic.opening_ms:
+                asked_first = first_human is not None and first_human <= said.starts[hit.start]
+                rp = self.policy.robotic
+                if rp.data_first and self._opening_open and not asked_first and ev.start_ms < rp.opening_ms:
                     self._opening_open = False
-                    out.append(Signal("data_first", at, words, rule, ev.utterance,
-                                      "the opening asks for data before asking about the caller"))  # fmt: skip
+                    why = "the opening asks for data before asking about the caller"
+                    out.append(Signal("data_first", at, words, rule, ev.utterance, why))
         if human or ev.start_ms >= self.policy.robotic.opening_ms:
             self._opening_open = False
         return out
@@ -204,14 +208,14 @@ class PhraseTracker:
         return Signal(kind, at, words, rule, utterance, f"{why}: {' / '.join(words)}")
 
     # -- time ------------------------------------------------------------------------------------
-    def advance(self, now_ms: int, agent_settled: bool) -> list[Signal]:
+    def advance(self, now_ms: int, agent_settled: bool, *, final: bool = False) -> list[Signal]:
         """Call time reached ``now_ms``; ``agent_settled``: the agent is silent and every final of
         theirs has arrived. Returns the phrases whose rescue window passed unrescued and an
-        unacknowledged statement."""
-        if not agent_settled:
+        unacknowledged statement. ``final``: the call is over, every window counts as passed."""
+        if not agent_settled and not final:
             return []
         out: list[Signal] = []
-        settle = self.policy.general.settle_ms
+        settle = -(10**12) if final else self.policy.general.settle_ms
         for p in list(self._pending):
             if now_ms >= p.deadline_ms + settle:
                 self._pending.remove(p)
@@ -219,7 +223,8 @@ class PhraseTracker:
                 out.append(Signal(p.kind, now_ms, p.matched, p.rule, p.utterance,
                                   f"{' '.join(p.matched)!r} without {need}"))  # fmt: skip
         st = self._statement
-        if st is not None and not st.acknowledged and now_ms >= st.since_ms + self.policy.apathy.window_ms + settle:
+        ap = self.policy.apathy
+        if st is not None and not st.acknowledged and now_ms >= st.since_ms + ap.window_ms + settle:
             self._statement = None
             if st.agent_words >= self.policy.apathy.min_agent_words:
                 out.append(Signal("apathy", now_ms, (), "", 0, f"no acknowledgement after {st.why}"))

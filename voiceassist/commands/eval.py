@@ -33,8 +33,12 @@ def register(subparsers: Any) -> None:
         description="Run calls through the replay pipeline, match cues to CALL.expect.toml, print "
         "precision/recall/latency per language and category. Format: docs/testing.md.",
     )
-    p.add_argument("paths", nargs="+", metavar="PATH", help="audio files or folders (searched for *.wav/*.flac/*.ogg)")
-    p.add_argument("--lang", help="language of calls whose expectation file and folder do not say (it|pl|es|en|ko)")
+    p.add_argument(
+        "paths", nargs="+", metavar="PATH", help="audio files or folders (searched for *.wav/*.flac/*.ogg)"
+    )
+    p.add_argument(
+        "--lang", help="language of calls whose expectation file and folder do not say (it|pl|es|en|ko)"
+    )
     p.add_argument(
         "--transcripts",
         choices=("auto", "only", "off"),
@@ -44,7 +48,9 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--model", type=Path, help="vosk model folder for speech recognition")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="files evaluated in N parallel processes")
-    p.add_argument("--junit", type=Path, metavar="FILE", help="write JUnit XML (one test case per expectation)")
+    p.add_argument(
+        "--junit", type=Path, metavar="FILE", help="write JUnit XML (one test case per expectation)"
+    )
     p.add_argument("--report", type=Path, metavar="FILE.html", help="write a self-contained HTML report")
     p.add_argument("--json", type=Path, metavar="FILE", help="write all results as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -99,7 +105,7 @@ def _lang_for(audio: Path, exp: Expectations | None, default: str | None) -> str
         if part in LANGS:
             return part
     raise UsageError(
-        f"{audio}: language unknown", hint="pass --lang xx or put lang = \"xx\" in the expectation file"
+        f"{audio}: language unknown", hint='pass --lang xx or put lang = "xx" in the expectation file'
     )
 
 
@@ -158,7 +164,8 @@ def plan(args: argparse.Namespace) -> list[FileJob]:
         if not modes:
             raise ModelError(
                 f"{audio}: no reference transcript and no speech model for '{lang}'",
-                hint=f"put {audio.with_suffix('.vtt').name} beside it or run `voiceassist models download {lang}`",
+                hint=f"put {audio.with_suffix('.vtt').name} beside it or run "
+                f"`voiceassist models download {lang}`",
             )
         jobs.append(
             FileJob(
@@ -297,7 +304,19 @@ def _cell(v: float | int | None, pct: bool = False, unit: str = "") -> str:
 
 def format_table(rows: Sequence[Row], label: str) -> str:
     """Fixed-width text table of metric rows."""
-    head = [label, "exp", "hit", "miss", "false", "prec", "recall", "F1", "lat p50", "lat p95", "quiet false/h"]
+    head = [
+        label,
+        "exp",
+        "hit",
+        "miss",
+        "false",
+        "prec",
+        "recall",
+        "F1",
+        "lat p50",
+        "lat p95",
+        "quiet false/h",
+    ]
     body = [
         [
             r.group,
@@ -317,7 +336,9 @@ def format_table(rows: Sequence[Row], label: str) -> str:
     widths = [max(len(x[i]) for x in [head, *body]) for i in range(len(head))]
 
     def line(cells: list[str]) -> str:
-        return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        return "  ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
 
     return "\n".join([line(head), *(line(b) for b in body)])
 
@@ -344,7 +365,10 @@ def format_summary(runs: Sequence[CallRun], summary: dict[str, Any]) -> str:
     wer = summary.get("wer")
     if wer:
         per = ", ".join(f"{k} {_cell(v, pct=True)}" for k, v in wer["by_lang"].items())
-        out.append(f"ASR word error rate (caller): {_cell(wer['overall'], pct=True)} over {wer['calls']} calls ({per})")
+        out.append(
+            f"ASR word error rate (caller): {_cell(wer['overall'], pct=True)} "
+            f"over {wer['calls']} calls ({per})"
+        )
     out.append(
         f"{summary['runs'] - summary['runs_failed']}/{summary['runs']} call runs passed, "
         f"{summary['checks'] - summary['checks_failed']}/{summary['checks']} checks passed, "

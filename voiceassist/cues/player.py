@@ -58,6 +58,10 @@ class Request:
 
     @property
     def rank(self) -> int:
+        """Priority: urgent 2, warn 1, info 0; agent coaching -1 (never pre-empts a caller cue,
+        and any caller cue pre-empts it)."""
+        if self.cue is not None and self.cue.category == "coaching":
+            return -1
         return RANK.get(self.sound.severity, 1)
 
 

@@ -2,7 +2,7 @@
 
 ``Normaliser.tokens(text)`` turns any Unicode string into whole-word tokens:
 
-- NFC, then ``str.casefold``;
+- NFKC (compatibility forms such as full-width letters fold too), then ``str.casefold``;
 - accents folded (``é`` -> ``e``) except letters whose distinction matters (Polish ``ł``,
   Spanish ``ñ``); Hangul is never decomposed;
 - punctuation and symbols become spaces; apostrophes inside a word are dropped (``don't`` ->
@@ -107,7 +107,7 @@ class Normaliser:
         return result
 
     def _word(self, word: str) -> tuple[str, ...]:
-        text = _fold_text(unicodedata.normalize("NFC", word).casefold())
+        text = _fold_text(unicodedata.normalize("NFKC", word).casefold())
         joiner = " " if self.apostrophe == "split" else ""
         text = text.replace("'", joiner)
         out: list[str] = []

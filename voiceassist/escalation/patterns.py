@@ -115,6 +115,11 @@ class Pattern:
         return best
 
 
+def _syllabic(stem: str) -> bool:
+    """One Hangul syllable or CJK character is a meaningful stem on its own (놈*, 같*)."""
+    return bool(stem) and all(0xAC00 <= ord(c) <= 0xD7A3 or 0x3040 <= ord(c) <= 0x9FFF for c in stem)
+
+
 def _split_alternatives(piece: str) -> list[str]:
     alts = piece.split("|")
     if any(not a for a in alts):
@@ -164,7 +169,7 @@ def parse_pattern(
                 stem = norm.tokens(alt[:-1])
                 if len(stem) != 1:
                     raise PatternError(f"stem {alt!r} must be one word with letters before '*'")
-                if len(stem[0]) < 2:
+                if len(stem[0]) < 2 and not _syllabic(stem[0]):
                     raise PatternError(f"stem {alt!r} is too short (at least 2 letters before '*')")
                 prefixes.append(stem[0])
                 continue

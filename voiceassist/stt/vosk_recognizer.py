@@ -14,13 +14,16 @@ recogniser seeds ``srand`` from its own stream position before every call into v
 results reproducible for any block size and any number of recognisers in one thread.
 
 Memory: a ``KaldiRecognizer`` keeps caches of the decoding graph it has expanded, and they only
-grow (about +170 MB over two minutes of speech with the Korean model). With
-``fresh_per_utterance=True`` (the default) the ``KaldiRecognizer`` is replaced after each
-utterance the VAD ends, which keeps peak memory flat for calls of any length.
+grow (about +170 MB over two minutes of speech with the Korean model, without bound on long
+calls). The ``KaldiRecognizer`` is therefore replaced at the first utterance end after it has
+decoded ``recycle_after_samples`` of speech (default 30 s; 0 = after every utterance, None =
+never), and freed memory is handed back to the OS (glibc ``malloc_trim``). Replacing it after
+every utterance is slower (the caches start cold), hence the threshold.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
@@ -62,11 +65,21 @@ def _srand() -> Callable[[int], Any] | None:
     return _SRAND
 
 
+def _malloc_trim() -> None:
+    """Return freed heap memory to the OS (glibc only; a no-op elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
+
+
 def set_vosk_log_level(verbose: bool) -> None:
-    """Quiet vosk/Kaldi logging (level -1) unless ``verbose`` (level 0)."""
+    """Quiet vosk/Kaldi logging (level -2: errors only) unless ``verbose`` (level 0)."""
     import vosk
 
-    vosk.SetLogLevel(0 if verbose else -1)
+    vosk.SetLogLevel(0 if verbose else -2)  # -1 still lets Kaldi warnings through
 
 
 def load_vosk_model(path: Path | str, *, verbose: bool = False) -> Any:
@@ -101,13 +114,13 @@ class VoskRecognizer:
         chunk_samples: int = DEFAULT_CHUNK_SAMPLES,
         partials: bool = True,
         deterministic: bool = True,
-        fresh_per_utterance: bool = True,
+        recycle_after_samples: int | None = 160000,
     ) -> None:
         if chunk_samples <= 0:
             raise ValueError("chunk_samples must be positive")
         self.speaker: Speaker = speaker
         self._model = model
-        self._fresh = fresh_per_utterance
+        self._recycle_after = recycle_after_samples
         self._rec_base = 0  # recogniser sample where the current KaldiRecognizer started
         self._rec = self._new_kaldi()
         self._chunk = chunk_samples
@@ -161,7 +174,9 @@ class VoskRecognizer:
         result = json.loads(self._rec.FinalResult())
         out.extend(self._final(result))
         self._utt_start = None
-        if self._fresh:
+        if self._recycle_after is not None and self._fed - self._rec_base >= self._recycle_after:
+            self._rec = None
+            _malloc_trim()
             self._rec = self._new_kaldi()
             self._rec_base = self._fed
         return out

@@ -1,0 +1,76 @@
+"""`voiceassist detect --lang xx`: the exact stdin/stdout contract of issue 4."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from argparse import Namespace
+
+from voiceassist.commands.detect import process_stream
+
+KEYS = {"call", "line", "start_ms", "cue", "category", "form", "rung", "severity", "matched", "rule"}
+
+
+def detect(text: str) -> tuple[list[dict[str, object]], str, int]:
+    out, err = io.StringIO(), io.StringIO()
+    rc = process_stream(Namespace(lang="en", agent_lang=None, rule_dirs=[]), io.StringIO(text), out, err)
+    return [json.loads(x) for x in out.getvalue().splitlines()], err.getvalue(), rc
+
+
+def test_plain_text_lines_are_one_call_4000_ms_apart() -> None:
+    rows, err, rc = detect("hello there\nyou idiot\n\nyou moron\n")
+    assert rc == 0 and err == ""
+    assert [(r["call"], r["line"], r["start_ms"], r["cue"]) for r in rows] == [
+        ("default", 2, 4000, "use_their_name"),
+        ("default", 4, 8000, "state_boundary"),
+    ]
+    assert all(set(r) == KEYS for r in rows)
+    assert rows[0]["matched"] == ["idiot"] and str(rows[0]["rule"]).startswith("rules/en/lexicon/abuse.toml:")
+
+
+def test_json_lines_keep_per_call_state_and_times() -> None:
+    lines = [
+        {"call": "a", "text": "you idiot", "start_ms": 1000, "end_ms": 2000},
+        {"call": "b", "text": "you idiot"},
+        {"call": "a", "text": "you moron", "start_ms": 5000},
+        {"call": "a", "text": "you idiot", "speaker": "agent"},
+    ]
+    rows, err, rc = detect("\n".join(json.dumps(x) for x in lines) + "\n")
+    assert rc == 0 and err == ""
+    assert [(r["call"], r["line"], r["start_ms"], r["cue"], r["rung"]) for r in rows] == [
+        ("a", 1, 1000, "use_their_name", 2),
+        ("b", 2, 0, "use_their_name", 2),
+        ("a", 3, 5000, "state_boundary", 3),
+    ]
+
+
+def test_malformed_json_is_reported_and_skipped() -> None:
+    rows, err, rc = detect('{"call": "a", "text": \nI will kill you\n{"text": 5}\n')
+    assert rc == 0
+    assert "line 1" in err and "line 3" in err
+    assert [(r["line"], r["cue"], r["severity"]) for r in rows] == [(2, "call_security", "urgent"), (2, "report_threat", "urgent")]
+
+
+def test_subprocess_flushes_each_cue_and_exits_zero() -> None:
+    p = subprocess.Popen(
+        [sys.executable, "-m", "voiceassist", "detect", "--lang", "en"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert p.stdin is not None and p.stdout is not None
+    p.stdin.write("I know where you live\n")
+    p.stdin.flush()
+    first = json.loads(p.stdout.readline())  # arrives before end of input
+    assert first["cue"] == "call_security" and first["line"] == 1
+    out, err = p.communicate("nothing to see\n", timeout=60)
+    assert p.returncode == 0
+    assert json.loads(out.splitlines()[0])["cue"] == "report_threat"
+
+
+def test_unknown_language_is_a_config_error() -> None:
+    r = subprocess.run([sys.executable, "-m", "voiceassist", "detect", "--lang", "xx"], input="", capture_output=True, text=True)
+    assert r.returncode == 9 and "no rules for language 'xx'" in r.stderr and "Traceback" not in r.stderr

@@ -1,0 +1,116 @@
+"""Normaliser, pattern syntax and the indexed matcher (docs/rules-format.md)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from voiceassist.escalation.engine import load_engine
+from voiceassist.escalation.explain import words_for
+from voiceassist.escalation.matcher import Matcher
+from voiceassist.escalation.normalize import Normaliser
+from voiceassist.escalation.patterns import PatternError, parse_pattern
+from voiceassist.events import Transcript
+
+N = Normaliser()
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("Don't YOU dare!", ["dont", "you", "dare"]),
+        ("Café, naïve résumé", ["cafe", "naive", "resume"]),
+        ("Łódź głupi", ["łodz", "głupi"]),
+        ("Señor niño", ["señor", "niño"]),
+        ("바보야 진짜", ["바보야", "진짜"]),
+        ("you f***ing idiot", ["you", "f***ing", "idiot"]),
+        ("*sigh* ok", ["sigh", "ok"]),
+        ("ＦＵＬＬ width", ["full", "width"]),
+    ],
+)
+def test_normaliser_folds_but_keeps_what_matters(text: str, tokens: list[str]) -> None:
+    assert N.tokens(text) == tokens
+
+
+def test_italian_elision_splits_and_digits_are_spelled() -> None:
+    it = Normaliser(apostrophe="split", numbers={2: "due"})
+    assert it.tokens("l'idiota 2") == ["l", "idiota", "due"]
+
+
+def _m(patterns: list[str]) -> Matcher[str]:
+    return Matcher((p, pat) for p in patterns for pat in parse_pattern(p, N))
+
+
+def _found(patterns: list[str], text: str) -> list[str]:
+    return [m.payload for m in _m(patterns).find(N.tokens(text))]
+
+
+def test_whole_word_and_stems() -> None:
+    assert _found(["cunt*"], "I live in Scunthorpe") == []
+    assert _found(["ass"], "please assess the class") == []
+    assert _found(["idiot*"], "what idiots") == ["idiot*"]
+
+
+def test_alternatives_optional_and_gaps() -> None:
+    pats = ["i know where you|u live", "kill ?all you", "sue ..2 company"]
+    assert _found(pats, "I know where u live") == ["i know where you|u live"]
+    assert _found(pats, "kill you") == ["kill ?all you"]
+    assert _found(pats, "kill all you") == ["kill ?all you"]
+    assert _found(pats, "sue this bloody company") == ["sue ..2 company"]
+    assert _found(pats, "sue this really bloody awful company") == []
+
+
+def test_earliest_end_match_is_reported() -> None:
+    m = _m(["you ..3 idiot"]).find(N.tokens("you idiot you idiot"))
+    assert [(x.start, x.end) for x in m] == [(0, 2), (2, 4)]
+
+
+@pytest.mark.parametrize("bad", ["", "..", "a ..9 b", "a .. .. b", "?x", "x*|", "a ..", "l*"])
+def test_bad_patterns_are_rejected(bad: str) -> None:
+    with pytest.raises(PatternError):
+        parse_pattern(bad, N)
+
+
+def test_masked_tokens_fit_swear_words_only() -> None:
+    pats = [(p, x) for p in ["fuck*"] for x in parse_pattern(p, N, mask_ok=True)]
+    pats += [(p, x) for p in ["form"] for x in parse_pattern(p, N)]
+    found = [m.payload for m in Matcher(pats).find(N.tokens("f*** this f***ing form"))]
+    assert found.count("fuck*") == 2 and found.count("form") == 1
+
+
+ENGINE = load_engine("en")
+
+
+def _ops_and_run(text: str) -> int:
+    ENGINE.reset()
+    before = ENGINE.pack.matcher.ops[0]
+    ENGINE.process(Transcript("caller", "final", text, 0, 4000, words_for(text, 0, 4000), 0))
+    return ENGINE.pack.matcher.ops[0] - before
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=200))
+def test_any_unicode_never_raises(text: str) -> None:
+    ENGINE.reset()
+    ENGINE.process(Transcript("caller", "partial", text, 0, 1000, (), 0))
+    ENGINE.process(Transcript("caller", "final", text, 0, 1000, (), 0))
+    ENGINE.end_call(2000)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["you", "idiot", "not", "kill", "i", "know", "where", "f***", "é", "바보", "..", "?", "my", "said"]),
+        min_size=1,
+        max_size=12,
+    ).map(" ".join)
+)
+def test_work_grows_linearly(chunk: str) -> None:
+    small = " ".join([chunk] * 10)
+    big = " ".join([chunk] * 40)
+    ops_small = _ops_and_run(small)
+    ops_big = _ops_and_run(big)
+    # 4x the input costs about 4x the pattern tests (slack for patterns cut short at the end);
+    # quadratic work would give ~16x.
+    assert ops_big <= 4.5 * ops_small + 300
