@@ -1,6 +1,7 @@
 """Helpers for the coaching tests: run a two-channel call through the real pipeline (webrtcvad on
-both channels, reference transcripts) with the coaching engine wired the way ``run``/``eval`` wire
-it (every pipeline event to ``on_event``, every block's agent audio to ``feed_agent_audio``)."""
+both channels, reference transcripts) with the coaching engine plugged into the pipeline exactly as ``run`` and ``eval`` plug it
+(``Pipeline(coaching=...)``: every event to ``on_event``, every tick of agent audio to
+``feed_agent_audio``)."""
 
 from __future__ import annotations
 
@@ -46,21 +47,18 @@ def run_coached(
         ReferenceRecognizer(utts, "caller"),
         agent_recognizer=ReferenceRecognizer(utts, "agent"),
         cue_engine=cue_engine,
+        coaching=coach,
     )
     events: list[Event] = []
-    coaching: list[Cue] = []
     for off in range(0, len(caller), block):
         b = AudioBlock(caller=caller[off : off + block], start_sample=off, agent=agent[off : off + block])
-        for e in pipe.feed(b):
-            events.append(e)
-            coaching += coach.on_event(e)
-        coaching += coach.feed_agent_audio(b)
-    for e in pipe.finish():
-        events.append(e)
-        coaching += coach.on_event(e)
+        events += pipe.feed(b)
+    events += pipe.finish()
     end = next(e.at_ms for e in events if isinstance(e, CallEnded))
-    summary = coach.end_call(end)
-    caller_cues = [e for e in events if isinstance(e, Cue)]
+    summary = pipe.coaching_summary
+    assert isinstance(summary, CoachingSummary)
+    coaching = [e for e in events if isinstance(e, Cue) and e.category == "coaching"]
+    caller_cues = [e for e in events if isinstance(e, Cue) and e.category != "coaching"]
     return CoachedCall(events, coaching, caller_cues, summary, end)
 
 

@@ -33,6 +33,16 @@ class CueEngine(Protocol):
     def process(self, event: Transcript) -> list[Cue]: ...
 
 
+class AgentCoach(Protocol):
+    """Agent-side coaching as the pipeline sees it (``voiceassist.coaching.CoachingEngine``)."""
+
+    def on_event(self, event: Event) -> list[Cue]: ...
+
+    def feed_agent_audio(self, pcm: Pcm16) -> list[Cue]: ...
+
+    def end_call(self, at_ms: int) -> object: ...
+
+
 class Pipeline:
     """Wires the stages for one call.
 
@@ -53,12 +63,17 @@ class Pipeline:
         lang: str = "en",
         source: str = "",
         classifier: FrameClassifier | None = None,
+        coaching: AgentCoach | None = None,
     ) -> None:
         self.call_id = call_id
         self.lang = lang
         self.source = source
         self.vad_config = vad_config or VadConfig()
         self.cue_engine = cue_engine
+        #: Agent-side coaching (sees every event and the agent's audio); its after-call summary
+        #: lands in :attr:`coaching_summary` when the call finishes.
+        self.coaching = coaching
+        self.coaching_summary: object | None = None
         self._listeners: list[Listener] = list(listeners)
         self._classifier = classifier
         self._recognizers: dict[Speaker, Recognizer] = {"caller": caller_recognizer}
@@ -124,6 +139,9 @@ class Pipeline:
             self._process("caller", caller[off : off + self._tick], out)
             if agent is not None:
                 self._process("agent", agent[off : off + self._tick], out)
+                if self.coaching is not None:
+                    for cue in self.coaching.feed_agent_audio(agent[off : off + self._tick]):
+                        self._emit(cue, out)
             self._pos = end
             for rec in self._recognizers.values():
                 self._transcripts(rec.advance(end), out)
@@ -150,6 +168,8 @@ class Pipeline:
         for rec in self._recognizers.values():
             self._transcripts(rec.flush(end), out)
         self._finished = True
+        if self.coaching is not None:
+            self.coaching_summary = self.coaching.end_call(samples_to_ms(end))
         self._emit(CallEnded(call_id=self.call_id, at_ms=samples_to_ms(end), reason=reason), out)
         return out
 
@@ -195,3 +215,6 @@ class Pipeline:
         out.append(event)
         for listener in self._listeners:
             listener(event)
+        if self.coaching is not None and not (isinstance(event, Cue) and event.category == "coaching"):
+            for cue in self.coaching.on_event(event):
+                self._emit(cue, out)
