@@ -68,7 +68,10 @@ def utterances(pack: LangPack, n: int = 60) -> list[str]:
             if line.strip():
                 src.extend(json.loads(line)["turns"])
     if not src:
-        src = [" ".join(e.patterns[0].replace("*", "").replace("?", "").split("|")[0].split()) for e in pack.entries]
+        src = [
+            " ".join(e.patterns[0].replace("*", "").replace("?", "").split("|")[0].split())
+            for e in pack.entries
+        ]
     words = " ".join(src).split()
     out = []
     for i in range(n):
@@ -84,7 +87,9 @@ def bench_lang(rules: object, pack: LangPack, rounds: int) -> tuple[float, float
     engine = Engine(rules, pack.lang)  # type: ignore[arg-type]
     texts = utterances(pack)
     events = [
-        Transcript("caller", "final", t, k * 4000, k * 4000 + 3500, words_for(t, k * 4000, k * 4000 + 3500), k)
+        Transcript(
+            "caller", "final", t, k * 4000, k * 4000 + 3500, words_for(t, k * 4000, k * 4000 + 3500), k
+        )
         for k, t in enumerate(texts)
     ]
     regexes = [naive_regex(p) for _e, p in pack.compiled]
@@ -132,12 +137,19 @@ def main(argv: list[str]) -> int:
     for lang in langs:
         eng, naive, n = bench_lang(rules, rules.packs[lang], args.rounds)
         rows.append((lang, n, eng, naive))
-        print(f"{lang}: engine {eng:.1f} us/utterance, naive {naive:.1f} us/utterance ({n} patterns), x{naive / eng:.1f}")
+        print(
+            f"{lang}: engine {eng:.1f} us/utterance, naive {naive:.1f} us/utterance "
+            f"({n} patterns), x{naive / eng:.1f}"
+        )
     now = dt.datetime.now().strftime("%Y-%m-%d %H:%M")
-    machine = f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    machine = (
+        f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
     lines = [
         f"Run: `python scripts/bench.py engine` on {now} ({machine}). Loaded: {', '.join(langs)} "
-        f"({total_patterns} compiled patterns), one language active per call. Median over {args.rounds} rounds of "
+        f"({total_patterns} compiled patterns), one language active per call. "
+        f"Median over {args.rounds} rounds of "
         f"60 final {WORDS}-word utterances per language (from the language's dev set). Engine = full "
         "`Engine.process` (normalise, indexed match, guards, state); naive = every pattern of the active "
         "language as its own regex over the normalised text (matching only). Target: engine <= 100 us.",
@@ -152,7 +164,8 @@ def main(argv: list[str]) -> int:
     scores = [devset_eval.evaluate(lang) for lang in devset_eval.languages() if lang in langs]
     dev_body = (
         f"Run: `python scripts/devset_eval.py` on {now}. Floors (tests/test_escalation_devset.py): recall >= "
-        f"{devset_eval.MIN_RECALL} per category, <= {devset_eval.MAX_FALSE_PER_1000:g} false cues per 1,000 benign "
+        f"{devset_eval.MIN_RECALL} per category, <= {devset_eval.MAX_FALSE_PER_1000:g} false cues "
+        "per 1,000 benign "
         "utterances. The sets are written by the pack authors; the product is also judged on unseen text.\n\n"
         + devset_eval.format_table(scores)
     )

@@ -112,7 +112,11 @@ def evaluate(lang: str, path: Path | None = None) -> LangScore:
         for k, text in enumerate(row["turns"]):
             start = k * STEP_MS
             end = start + STEP_MS - 500
-            fired.extend(engine.process(Transcript("caller", "final", text, start, end, words_for(text, start, end), k)))
+            fired.extend(
+                engine.process(
+                    Transcript("caller", "final", text, start, end, words_for(text, start, end), k)
+                )
+            )
         cats = {c.category for c in fired}
         score.calls += 1
         if label is None:
@@ -120,7 +124,9 @@ def evaluate(lang: str, path: Path | None = None) -> LangScore:
             score.false_cues += len(fired)
             for c in fired:
                 score.fp[c.category] += 1
-                score.false.append(f"{row['id']}: {c.cue} ({c.category}/{c.form}) on {' '.join(c.matched)!r} [{c.rule}]")
+                score.false.append(
+                    f"{row['id']}: {c.cue} ({c.category}/{c.form}) on {' '.join(c.matched)!r} [{c.rule}]"
+                )
             continue
         if label in cats:
             score.tp[label] += 1
@@ -141,10 +147,13 @@ def format_table(scores: list[LangScore]) -> str:
     for s in scores:
         for c in s.categories:
             lines.append(
-                f"| {s.lang} | {c} | {s.tp[c] + s.fn[c]} | {s.precision(c):.3f} | {s.recall(c):.3f} | {s.f1(c):.3f} |"
+                f"| {s.lang} | {c} | {s.tp[c] + s.fn[c]} | {s.precision(c):.3f} | "
+                f"{s.recall(c):.3f} | {s.f1(c):.3f} |"
             )
     lines.append("")
-    lines.append("| lang | mini-calls | benign utterances | false cues | false cues / 1,000 benign | overall recall |")
+    lines.append(
+        "| lang | mini-calls | benign utterances | false cues | false cues / 1,000 benign | overall recall |"
+    )
     lines.append("|---|---|---|---|---|---|")
     for s in scores:
         lines.append(
@@ -173,7 +182,8 @@ def main(argv: list[str] | None = None) -> int:
             for f in s.false:
                 print(f"FALSE {s.lang} {f}")
     ok = all(
-        all(s.recall(c) >= MIN_RECALL for c in s.categories if s.tp[c] + s.fn[c]) and s.false_per_1000 <= MAX_FALSE_PER_1000
+        all(s.recall(c) >= MIN_RECALL for c in s.categories if s.tp[c] + s.fn[c])
+        and s.false_per_1000 <= MAX_FALSE_PER_1000
         for s in scores
     )
     return 0 if ok else 1

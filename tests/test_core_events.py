@@ -10,6 +10,7 @@ from voiceassist.events import (
     EVENT_TYPES,
     CallEnded,
     CallStarted,
+    CallSummary,
     Cue,
     CuePlayback,
     DeviceStatus,
@@ -48,6 +49,7 @@ SAMPLES = [
         why="insult at the agent",
     ),
     DeviceStatus(kind="overflow", device="USB Headset", at_ms=800, message="input overflow", count=2),
+    CallSummary(call_id="c1", at_ms=61_250, kind="coaching", text="2 interruptions", data={"talkover": 2}),
     CuePlayback(
         call_id="c1", kind="started", cue="end_call", at_ms=30_120, device="[3] Jabra", latency_ms=41.5
     ),

@@ -50,7 +50,10 @@ def test_malformed_json_is_reported_and_skipped() -> None:
     rows, err, rc = detect('{"call": "a", "text": \nI will kill you\n{"text": 5}\n')
     assert rc == 0
     assert "line 1" in err and "line 3" in err
-    assert [(r["line"], r["cue"], r["severity"]) for r in rows] == [(2, "call_security", "urgent"), (2, "report_threat", "urgent")]
+    assert [(r["line"], r["cue"], r["severity"]) for r in rows] == [
+        (2, "call_security", "urgent"),
+        (2, "report_threat", "urgent"),
+    ]
 
 
 def test_subprocess_flushes_each_cue_and_exits_zero() -> None:
@@ -66,11 +69,17 @@ def test_subprocess_flushes_each_cue_and_exits_zero() -> None:
     p.stdin.flush()
     first = json.loads(p.stdout.readline())  # arrives before end of input
     assert first["cue"] == "call_security" and first["line"] == 1
-    out, err = p.communicate("nothing to see\n", timeout=60)
-    assert p.returncode == 0
-    assert json.loads(out.splitlines()[0])["cue"] == "report_threat"
+    second = json.loads(p.stdout.readline())
+    assert second["cue"] == "report_threat"
+    out, _err = p.communicate("nothing to see\n", timeout=60)
+    assert p.returncode == 0 and out == ""
 
 
 def test_unknown_language_is_a_config_error() -> None:
-    r = subprocess.run([sys.executable, "-m", "voiceassist", "detect", "--lang", "xx"], input="", capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "voiceassist", "detect", "--lang", "xx"],
+        input="",
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 9 and "no rules for language 'xx'" in r.stderr and "Traceback" not in r.stderr

@@ -16,7 +16,12 @@ def categories(*turns: str) -> set[str]:
     got: set[str] = set()
     for k, t in enumerate(turns):
         start = k * 4000
-        got |= {c.category for c in ENGINE.process(Transcript("caller", "final", t, start, start + 3500, words_for(t, start, start + 3500), k))}
+        got |= {
+            c.category
+            for c in ENGINE.process(
+                Transcript("caller", "final", t, start, start + 3500, words_for(t, start, start + 3500), k)
+            )
+        }
     return got
 
 

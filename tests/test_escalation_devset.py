@@ -22,7 +22,18 @@ def test_english_devset_has_what_the_issue_asks() -> None:
     rows = devset_eval.read_devset(devset_eval.DEVSET_DIR / "en.jsonl")
     benign = sum(len(r["turns"]) for r in rows if r["category"] is None)
     assert benign >= 400
-    for cat in ("abuse", "threat", "racism", "sexism", "hate", "flirting", "troll", "anger", "policy_complaint", "struggling"):
+    for cat in (
+        "abuse",
+        "threat",
+        "racism",
+        "sexism",
+        "hate",
+        "flirting",
+        "troll",
+        "anger",
+        "policy_complaint",
+        "struggling",
+    ):
         assert sum(1 for r in rows if r["category"] == cat) >= 15, cat
     ids = [r["id"] for r in rows]
     assert len(ids) == len(set(ids))
@@ -31,6 +42,10 @@ def test_english_devset_has_what_the_issue_asks() -> None:
 @pytest.mark.parametrize("lang", LANGS)
 def test_devset_floors(lang: str) -> None:
     s = devset_eval.evaluate(lang)
-    low = {c: round(s.recall(c), 3) for c in s.categories if s.tp[c] + s.fn[c] and s.recall(c) < devset_eval.MIN_RECALL}
+    low = {
+        c: round(s.recall(c), 3)
+        for c in s.categories
+        if s.tp[c] + s.fn[c] and s.recall(c) < devset_eval.MIN_RECALL
+    }
     assert not low, f"recall below {devset_eval.MIN_RECALL}: {low}; misses: {s.misses[:10]}"
     assert s.false_per_1000 <= devset_eval.MAX_FALSE_PER_1000, s.false[:10]

@@ -9,7 +9,9 @@ from voiceassist.escalation.explain import words_for
 from voiceassist.events import Cue, Transcript
 
 
-def say(engine: Engine, text: str, at_ms: int, utt: int, kind: str = "final", speaker: str = "caller") -> list[Cue]:
+def say(
+    engine: Engine, text: str, at_ms: int, utt: int, kind: str = "final", speaker: str = "caller"
+) -> list[Cue]:
     end = at_ms + 3000
     return engine.process(Transcript(speaker, kind, text, at_ms, end, words_for(text, at_ms, end), utt))  # type: ignore[arg-type]
 
@@ -22,9 +24,23 @@ def run(texts: list[str], gap_ms: int = 10000, **kw: object) -> list[list[str]]:
 
 def test_abuse_ladder_playbook_1() -> None:
     got = run(
-        ["this is ridiculous", "you idiot", "you stupid moron", "shut up you clown", "you useless idiot", "you absolute idiot"]
+        [
+            "this is ridiculous",
+            "you idiot",
+            "you stupid moron",
+            "shut up you clown",
+            "you useless idiot",
+            "you absolute idiot",
+        ]
     )
-    assert got == [["calm_first"], ["use_their_name"], ["state_boundary"], ["last_warning"], ["offer_transfer"], ["end_call"]]
+    assert got == [
+        ["calm_first"],
+        ["use_their_name"],
+        ["state_boundary"],
+        ["last_warning"],
+        ["offer_transfer"],
+        ["end_call"],
+    ]
 
 
 def test_after_end_call_nothing_lower_fires() -> None:
@@ -47,11 +63,16 @@ def test_threat_of_violence_jumps_straight_to_security() -> None:
 def test_legal_threat_is_its_own_kind() -> None:
     e = load_engine("en")
     c = say(e, "I will sue you for this", 0, 0)
-    assert [(x.cue, x.form, x.severity) for x in c] == [("legal_threat", "legal", "warn"), ("report_threat", "legal", "warn")]
+    assert [(x.cue, x.form, x.severity) for x in c] == [
+        ("legal_threat", "legal", "warn"),
+        ("report_threat", "legal", "warn"),
+    ]
 
 
 def test_racism_prejudiced_needs_a_pattern_playbook_2() -> None:
-    got = run(["your English is very good", "where are you really from", "typical Indian call centre"], gap_ms=20000)
+    got = run(
+        ["your English is very good", "where are you really from", "typical Indian call centre"], gap_ms=20000
+    )
     assert got == [[], ["ask_what_they_mean"], ["name_prejudice"]]
 
 
@@ -62,7 +83,10 @@ def test_racism_aggressive_and_joking_forms() -> None:
 
 
 def test_sexism_forms_playbook_3() -> None:
-    assert run(["maybe I should ask your male colleague", "typical woman"], gap_ms=20000) == [[], ["ask_what_they_mean"]]
+    assert run(["maybe I should ask your male colleague", "typical woman"], gap_ms=20000) == [
+        [],
+        ["ask_what_they_mean"],
+    ]
     assert run(["thanks sweetheart", "listen darling"], gap_ms=20000) == [[], ["deflect"]]
     assert run(["let a man do it"])[0] == ["last_warning", "cite_policy"]
 
@@ -73,7 +97,16 @@ def test_hate_uses_the_racism_ladder() -> None:
 
 
 def test_flirting_ladder_playbook_4() -> None:
-    got = run(["you have a lovely voice", "you sound gorgeous", "are you single", "you sound so cute", "what do you look like"], gap_ms=20000)
+    got = run(
+        [
+            "you have a lovely voice",
+            "you sound gorgeous",
+            "are you single",
+            "you sound so cute",
+            "what do you look like",
+        ],
+        gap_ms=20000,
+    )
     assert got == [[], ["deflect"], ["steer_back"], ["stress_professionalism"], ["business_only"]]
     assert run(["where do you live"])[0] == ["end_call", "report_to_manager"]
 
@@ -95,7 +128,9 @@ def test_troll_ladder_playbook_7() -> None:
 
 
 def test_anger_ladder_playbook_8() -> None:
-    got = run(["this is ridiculous", "I'm furious", "I've had enough", "this is a joke", "I'm fed up"], gap_ms=10000)
+    got = run(
+        ["this is ridiculous", "I'm furious", "I've had enough", "this is a joke", "I'm fed up"], gap_ms=10000
+    )
     assert got == [["calm_first"], ["acknowledge"], ["ask_details"], ["apologize_no_blame"], ["explain_why"]]
 
 
@@ -174,7 +209,9 @@ def _split_outputs(text: str, cuts: list[int]) -> list[tuple[object, ...]]:
     out: list[Cue] = []
     for cut in cuts:
         part = words[:cut]
-        out += e.process(Transcript("caller", "partial", " ".join(w.text for w in part), 0, part[-1].end_ms, part, 0))
+        out += e.process(
+            Transcript("caller", "partial", " ".join(w.text for w in part), 0, part[-1].end_ms, part, 0)
+        )
     out += e.process(Transcript("caller", "final", text, 0, 6000, words, 0))
     return [(c.cue, c.at_ms, c.matched, c.rule) for c in out]
 
@@ -200,6 +237,8 @@ def test_cue_fired_on_partial_is_not_repeated_by_final() -> None:
     e = load_engine("en")
     text = "I will kill you right now do you hear me"
     words = words_for(text, 0, 5000)
-    part = e.process(Transcript("caller", "partial", " ".join(w.text for w in words[:6]), 0, words[5].end_ms, words[:6], 0))
+    part = e.process(
+        Transcript("caller", "partial", " ".join(w.text for w in words[:6]), 0, words[5].end_ms, words[:6], 0)
+    )
     assert [c.cue for c in part] == ["call_security", "report_threat"]
     assert e.process(Transcript("caller", "final", text, 0, 5000, words, 0)) == []

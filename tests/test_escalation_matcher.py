@@ -101,7 +101,24 @@ def test_any_unicode_never_raises(text: str) -> None:
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(
-        st.sampled_from(["you", "idiot", "not", "kill", "i", "know", "where", "f***", "é", "바보", "..", "?", "my", "said"]),
+        st.sampled_from(
+            [
+                "you",
+                "idiot",
+                "not",
+                "kill",
+                "i",
+                "know",
+                "where",
+                "f***",
+                "é",
+                "바보",
+                "..",
+                "?",
+                "my",
+                "said",
+            ]
+        ),
         min_size=1,
         max_size=12,
     ).map(" ".join)

@@ -31,11 +31,19 @@ caller: 감사합니다.
 
 
 @pytest.mark.vosk
-def test_auto_runs_reference_and_asr_and_reports_wer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_auto_runs_reference_and_asr_and_reports_wer(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "bill.toml").write_text(DIALOGUE, encoding="utf-8")
     out = tmp_path / "ko"
-    assert make_calls.main([str(tmp_path / "bill.toml"), "--out", str(out), "--cache", str(tmp_path / "c"), "-q"]) == 0
-    code = main(["eval", str(out), "--transcripts", "auto", "--no-progress", "--json", str(tmp_path / "r.json"),
+    assert (
+        make_calls.main(
+            [str(tmp_path / "bill.toml"), "--out", str(out), "--cache", str(tmp_path / "c"), "-q"]
+        )
+        == 0
+    )
+    code = main(["eval", str(out), "--transcripts", "auto", "--no-progress",
+                 "--json", str(tmp_path / "r.json"),
                  "--junit", str(tmp_path / "j.xml")])  # fmt: skip
     printed = capsys.readouterr().out
     doc = json.loads((tmp_path / "r.json").read_text())

@@ -16,9 +16,14 @@ import make_calls  # noqa: E402
 
 def test_threat_is_cued_and_benign_call_stays_quiet(tmp_path: Path) -> None:
     out = tmp_path / "en"
-    dialogues = [str(ROOT / "corpus/en/esc10_threat_violence.toml"), str(ROOT / "corpus/en/benign03_delivery_missed.toml")]
+    dialogues = [
+        str(ROOT / "corpus/en/esc10_threat_violence.toml"),
+        str(ROOT / "corpus/en/benign03_delivery_missed.toml"),
+    ]
     assert make_calls.main([*dialogues, "--out", str(out), "--cache", str(tmp_path / "c"), "-q"]) == 0
-    code = main(["eval", str(out), "--transcripts", "only", "--no-progress", "--json", str(tmp_path / "r.json")])
+    code = main(
+        ["eval", str(out), "--transcripts", "only", "--no-progress", "--json", str(tmp_path / "r.json")]
+    )
     doc = json.loads((tmp_path / "r.json").read_text())
     calls = {Path(c["call"]).stem: c for c in doc["calls"]}
     threat, benign = calls["esc10_threat_violence"], calls["benign03_delivery_missed"]

@@ -67,8 +67,9 @@ def runs() -> list[CallRun]:
         expectations=exp, expect_file="calls/en/abuse.expect.toml",
     )  # fmt: skip
     second = CallRun(
-        call="calls/en/benign.wav", lang="en", mode="ref", duration_ms=240000, finals=finals[:2], speech=speech[:2],
-        cues=(), expectations=Expectations(quiet=((0, 240000),), max_cues=0), expect_file="calls/en/benign.expect.toml",
+        call="calls/en/benign.wav", lang="en", mode="ref", duration_ms=240000, finals=finals[:2],
+        speech=speech[:2], cues=(), expectations=Expectations(quiet=((0, 240000),), max_cues=0),
+        expect_file="calls/en/benign.expect.toml",
     )  # fmt: skip
     return [first, second]
 
@@ -111,7 +112,13 @@ def test_report_in_headless_chromium(report: Path, tmp_path: Path) -> None:
     shot = ARTIFACTS / "eval-report.png"
     shot.unlink(missing_ok=True)
     res = chromium(
-        ["--enable-logging=stderr", "--v=0", "--window-size=1400,1600", f"--screenshot={shot}", report.as_uri()],
+        [
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1400,1600",
+            f"--screenshot={shot}",
+            report.as_uri(),
+        ],
         tmp_path / "profile1",
     )
     assert res.returncode == 0, res.stderr[-2000:]
@@ -123,7 +130,11 @@ def test_report_in_headless_chromium(report: Path, tmp_path: Path) -> None:
     # the page's own script ran to the end and counted what it rendered
     assert 'data-selfcheck="sections=2;timelines=2"' in dom.stdout
     assert dom.stdout.count('<section class="call') == 2
-    assert 'class="cue hit"' in dom.stdout and 'class="cue false"' in dom.stdout and 'class="cue miss"' in dom.stdout
+    assert (
+        'class="cue hit"' in dom.stdout
+        and 'class="cue false"' in dom.stdout
+        and 'class="cue miss"' in dom.stdout
+    )
     (ARTIFACTS / "eval-report.html").write_text(report.read_text(encoding="utf-8"), encoding="utf-8")
 
 

@@ -68,7 +68,10 @@ def test_broken_lexicon_reports_file_and_line(tmp_path: Path) -> None:
 
 
 def test_cue_texts_checked(tmp_path: Path) -> None:
-    d = _deploy(tmp_path, {"en/cues.toml": '[state_boundary]\nsay = "one two three four five"\n\n[no_such_cue]\nsay = "x"\n'})
+    d = _deploy(
+        tmp_path,
+        {"en/cues.toml": '[state_boundary]\nsay = "one two three four five"\n\n[no_such_cue]\nsay = "x"\n'},
+    )
     problems = [str(p) for p in check_rules([d])]
     f = f"{d}/en/cues.toml"
     assert f"{f}:2: say of 'state_boundary' has 5 words (1-4 allowed)" in problems
@@ -79,7 +82,9 @@ def test_policy_and_toml_errors(tmp_path: Path) -> None:
     d = _deploy(
         tmp_path,
         {
-            "policy.toml": '[engine]\npace_ms = "soon"\n\n[categories.abuse]\nladder = ["calm_first", "hug_them"]\n',
+            "policy.toml": (
+                '[engine]\npace_ms = "soon"\n\n[categories.abuse]\nladder = ["calm_first", "hug_them"]\n'
+            ),
             "en/lang.toml": 'lang = "en"\n[markers\n',
         },
     )
@@ -102,7 +107,8 @@ def test_deployment_folder_overrides_and_extends(tmp_path: Path) -> None:
         {
             "en/lexicon/site.toml": (
                 '[[entry]]\nid = "abuse.insult.idiot"\nenabled = false\n\n'
-                '[[entry]]\nid = "site.gobshite"\ncategory = "abuse"\nform = "insult"\npatterns = ["gobshite"]\ndirected = "agent"\n'
+                '[[entry]]\nid = "site.gobshite"\ncategory = "abuse"\nform = "insult"\n'
+                'patterns = ["gobshite"]\ndirected = "agent"\n'
             ),
             "en/cues.toml": '[use_their_name]\nsay = "Say their name"\n',
         },

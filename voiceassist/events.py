@@ -12,7 +12,7 @@ every event type (tests check the round trip for each).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, Literal
 
 Speaker = Literal["caller", "agent"]
@@ -169,9 +169,32 @@ class CuePlayback(Event):
     latency_ms: float | None = None
 
 
+@dataclass(frozen=True)
+class CallSummary(Event):
+    """An after-call summary for the agent (e.g. ``kind="coaching"``: "2 interruptions, pace
+    high in minute 3"); ``data`` holds the figures behind ``text``."""
+
+    type: ClassVar[str] = "summary"
+    call_id: str
+    #: Call time the summary refers to (the end of the call), ms.
+    at_ms: int
+    kind: str
+    text: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
-    for cls in (CallStarted, CallEnded, SpeechSegment, Transcript, Cue, DeviceStatus, CuePlayback)
+    for cls in (
+        CallStarted,
+        CallEnded,
+        SpeechSegment,
+        Transcript,
+        Cue,
+        DeviceStatus,
+        CuePlayback,
+        CallSummary,
+    )
 }
 
 
@@ -208,6 +231,7 @@ __all__ = [
     "EVENT_TYPES",
     "CallEnded",
     "CallStarted",
+    "CallSummary",
     "Cue",
     "CuePlayback",
     "DeviceStatus",

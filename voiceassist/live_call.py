@@ -40,8 +40,8 @@ from voiceassist.cues.bank import CueBank
 from voiceassist.cues.output import OutputDevice
 from voiceassist.cues.player import CuePlayer, PlaybackReport
 from voiceassist.errors import DeviceError, ExitCode
-from voiceassist.events import Cue, DeviceStatus, Event, SpeechSegment
-from voiceassist.pipeline import CueEngine, Pipeline
+from voiceassist.events import CallEnded, CallSummary, Cue, DeviceStatus, Event, SpeechSegment
+from voiceassist.pipeline import AgentCoach, CueEngine, Pipeline
 from voiceassist.stt.base import Recognizer
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,8 @@ class RunConfig:
     log_dir: Path | None = None
     redact: bool = False
     rule_dirs: tuple[Path, ...] = ()
+    #: The caller's phone number or id (for caller flags), when the telephony side gives it.
+    caller_id: str | None = None
     #: Player output rate, Hz (the device may force another).
     output_rate_hz: int = 48000
     interactive: bool = True
@@ -129,6 +131,15 @@ class Seams:
     bank: CueBank
     #: Every cue phrase to render at start-up.
     phrases: Sequence[str] = ()
+    #: A new agent recogniser per call (coaching on the agent's words), or None.
+    agent_recognizer: Callable[[], Recognizer] | None = None
+    #: A new coaching engine per call, given the call's escalation engine (for "caller upset"), or None.
+    coaching: Callable[[CueEngine], AgentCoach | None] | None = None
+    #: The call store (``voiceassist.store.recorder.CallRecorder``): caller flags, incidents,
+    #: alerts, wellbeing. Optional: calls run without it.
+    recorder: Any | None = None
+    #: An escalation engine with a flagged caller's adjustments (``{"threshold_scale": 0.75}``).
+    flagged_engine: Callable[[Mapping[str, float]], CueEngine] | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -342,15 +353,45 @@ class LiveCall:
                 self._log = log_file
             self.summary.logs.append(log_file.path)
         self.summary.calls.append(self._call_id)
-        self._pipeline = Pipeline(self.seams.recognizer(), cue_engine=self.seams.engine(),
-                                  listeners=[self._on_event], call_id=self._call_id,
+        heads_up = None
+        recorder = self.seams.recorder
+        if recorder is not None:
+            heads_up = recorder.start_call(self._call_id, lang=self.cfg.lang, agent=self.cfg.agent_name or "agent",
+                                           caller_id=self.cfg.caller_id,
+                                           source=f"device:{self.cfg.caller_device or 'default'}")
+        if heads_up is not None and heads_up.adjustments and self.seams.flagged_engine is not None:
+            engine = self.seams.flagged_engine(heads_up.adjustments)
+        else:
+            engine = self.seams.engine()
+        coaching = self.seams.coaching(engine) if self.seams.coaching is not None else None
+        listeners: list[Callable[[Event], None]] = [self._on_event]
+        if recorder is not None:
+            listeners.append(recorder.on_event)
+        agent_rec = self.seams.agent_recognizer() if self.seams.agent_recognizer is not None else None
+        self._pipeline = Pipeline(self.seams.recognizer(), agent_recognizer=agent_rec, cue_engine=engine,
+                                  listeners=listeners, call_id=self._call_id, coaching=coaching,
                                   lang=self.cfg.lang, source=f"device:{self.cfg.caller_device or 'default'}")
         self._pipeline.start()
+        if heads_up is not None:
+            self._on_event(heads_up.cue(at_ms=0))
 
     def _end_call(self, reason: str) -> None:
         if self._pipeline is not None:
-            self._pipeline.finish(reason=reason)
+            pipe = self._pipeline
+            ended = pipe.finish(reason=reason)
             self._pipeline = None
+            at_ms = next((e.at_ms for e in ended if isinstance(e, CallEnded)), pipe.position_ms)
+            if self.seams.recorder is not None:
+                after = self.seams.recorder.end_call(at_ms, reason=reason)
+                for cue in after.cues:  # take_a_breath / short-break suggestion
+                    self._on_event(cue)
+            summary = pipe.coaching_summary
+            text = getattr(summary, "text", "")
+            if text:
+                self.screen.note(text)
+                data = summary.to_dict() if hasattr(summary, "to_dict") else {}
+                self._write(CallSummary(call_id=self._call_id, at_ms=at_ms, kind="coaching", text=text,
+                                        data=data))
         self.player.flush(0.2)
         with self._log_lock:
             if self._log is not None:

@@ -90,8 +90,8 @@ def timeline_svg(run: CallRun, call_index: int) -> str:
     for t in range(0, dur + 1, step):
         out.append(f'<line class="tick" x1="{x(t)}" y1="14" x2="{x(t)}" y2="{HEIGHT - 4}"/>')
         if (dur - t) * scale >= 34:  # no label squeezed against the right edge
-            m, s = divmod(t // 1000, 60)
-            out.append(f'<text class="ticklabel" x="{x(t) + 2}" y="11">{m}:{s:02d}</text>')
+            mins, secs = divmod(t // 1000, 60)
+            out.append(f'<text class="ticklabel" x="{x(t) + 2}" y="11">{mins}:{secs:02d}</text>')
     for lane, label in (
         ("expect", "expected"),
         ("caller", "caller"),

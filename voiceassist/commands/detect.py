@@ -12,6 +12,7 @@ gets a message on stderr naming the line and is skipped; the exit code is 0 at e
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from dataclasses import dataclass
@@ -89,10 +90,8 @@ def process_stream(args: argparse.Namespace, inp: TextIO, out: TextIO, err: Text
     load_engine(args.lang, agent_lang=args.agent_lang, rule_dirs=args.rule_dirs)
     calls: dict[str, _Call] = {}
     if hasattr(inp, "reconfigure"):
-        try:
+        with contextlib.suppress(AttributeError, ValueError, OSError):
             inp.reconfigure(errors="replace")
-        except (AttributeError, ValueError, OSError):
-            pass
     lineno = 0
     while True:
         raw = inp.readline()
@@ -115,7 +114,8 @@ def process_stream(args: argparse.Namespace, inp: TextIO, out: TextIO, err: Text
         if end is None or end < start:
             end = start + _duration(text)
         call.next_start = start + STEP_MS
-        event = Transcript(speaker, "final", text, start, end, words_for(text, start, end), call.utterances)
+        words = words_for(text, start, end)
+        event = Transcript(speaker, "final", text, start, end, words, call.utterances)  # type: ignore[arg-type]
         if speaker == "caller":
             call.utterances += 1
         for cue in call.engine.process(event):

@@ -14,7 +14,9 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("rules", help="check rule files, explain what a text triggers")
     sub = p.add_subparsers(dest="rules_command", metavar="ACTION")
     c = sub.add_parser("check", help="validate rule files (shipped rules plus DIRs); exit 1 on problems")
-    c.add_argument("dirs", nargs="*", type=Path, metavar="DIR", help="extra rule folders layered on the shipped rules")
+    c.add_argument(
+        "dirs", nargs="*", type=Path, metavar="DIR", help="extra rule folders layered on the shipped rules"
+    )
     c.add_argument("--alone", action="store_true", help="check the DIRs without the shipped rules underneath")
     c.set_defaults(func=run_check)
     e = sub.add_parser("explain", help="show matches, guards and the resulting cues for a text")

@@ -155,12 +155,10 @@ class Engine:
         for m in matches:
             items.append((m.end, m.start, 1, m.order, m))
         for k, s in enumerate(names):
-            if s.end < available:
-                items.append((s.end + 1, s.start, 0, k, s))
-            elif not final:
-                items.append((s.end + 1, s.start, 0, k, s))  # not settled yet: holds later matches
+            # A name intro whose name token is not stable yet holds back later matches.
+            items.append((s.end + 1, s.start, 0, k, s))
         items.sort(key=lambda x: x[:4])
-        for end, start, kind, order, obj in items:
+        for end, _start, kind, _order, obj in items:
             if kind == 0:
                 if utt.name_done:
                     continue
@@ -171,15 +169,15 @@ class Engine:
                 self._take_name(obj.end, tk)
                 utt.name_done = True
                 continue
-            m: Match[Entry] = obj
-            key = (m.payload.id, m.start, m.end)
+            match: Match[Entry] = obj
+            key = (match.payload.id, match.start, match.end)
             if key in utt.processed:
                 continue
-            if not final and not self._settled(m, available):
+            if not final and not self._settled(match, available):
                 break
             utt.processed.add(key)
-            hit = assess(m, markers, self.params, n_tokens=available if not final else n, final=final)
-            at_ms = tk.words[tk.word_of[m.end - 1]].end_ms
+            hit = assess(match, markers, self.params, n_tokens=available if not final else n, final=final)
+            at_ms = tk.words[tk.word_of[match.end - 1]].end_ms
             out.extend(self._handle(hit, at_ms, tk, event))
         if final:
             out.extend(self._check_limits(tk.words[-1].end_ms if tk.words else event.end_ms, event))
@@ -192,24 +190,45 @@ class Engine:
         flagged = [
             c
             for c in self._history
-            if c.category in ac.flag_categories and severity_rank(c.severity) >= severity_rank(ac.flag_min_severity)
+            if c.category in ac.flag_categories
+            and severity_rank(c.severity) >= severity_rank(ac.flag_min_severity)
         ]
         if flagged:
             worst = max(flagged, key=lambda c: (severity_rank(c.severity), c.rung))
             out.append(
                 self._make(
-                    "caller_flagged", worst.category, worst.form, worst.rung, at_ms, (), worst.rule,
-                    worst.utterance, f"flag the caller for the next agent: {worst.category}/{worst.form} "
-                    f"reached {worst.cue} ({worst.severity})", None,
-                )  # fmt: skip
+                    "caller_flagged",
+                    worst.category,
+                    worst.form,
+                    worst.rung,
+                    at_ms,
+                    (),
+                    worst.rule,
+                    worst.utterance,
+                    f"flag the caller for the next agent: {worst.category}/{worst.form} "
+                    f"reached {worst.cue} ({worst.severity})",
+                    None,
+                )
             )
-        hard = [c for c in self._history if severity_rank(c.severity) >= severity_rank(ac.take_a_breath_min_severity)]
+        hard = [
+            c
+            for c in self._history
+            if severity_rank(c.severity) >= severity_rank(ac.take_a_breath_min_severity)
+        ]
         if hard:
             out.append(
                 self._make(
-                    "take_a_breath", "wellbeing", "after_call", 1, at_ms, (), "", hard[-1].utterance,
-                    f"hard call: {len(hard)} cue(s) of severity {ac.take_a_breath_min_severity} or above", None,
-                )  # fmt: skip
+                    "take_a_breath",
+                    "wellbeing",
+                    "after_call",
+                    1,
+                    at_ms,
+                    (),
+                    "",
+                    hard[-1].utterance,
+                    f"hard call: {len(hard)} cue(s) of severity {ac.take_a_breath_min_severity} or above",
+                    None,
+                )
             )
         self.reset()
         return out
@@ -223,7 +242,8 @@ class Engine:
             span = max(0, event.end_ms - event.start_ms)
             n = len(parts)
             words = tuple(
-                Word(p, event.start_ms + span * i // n, event.start_ms + span * (i + 1) // n) for i, p in enumerate(parts)
+                Word(p, event.start_ms + span * i // n, event.start_ms + span * (i + 1) // n)
+                for i, p in enumerate(parts)
             )
         norm = self.pack.normaliser
         tokens: list[str] = []
@@ -278,7 +298,10 @@ class Engine:
         assert utt is not None
         words = self._matched_words(m, tk)
         if hit.weight <= 0:
-            self._log(f"{e.id} ({e.source}) matched {' '.join(words)!r}: dropped by {hit.dropped} guard ({hit.detail})")
+            self._log(
+                f"{e.id} ({e.source}) matched {' '.join(words)!r}: "
+                f"dropped by {hit.dropped} guard ({hit.detail})"
+            )
             return []
         cat = self.policy.categories[e.category]
         self._log(
@@ -320,7 +343,9 @@ class Engine:
                     f"inside {cat.window_ms} ms: no cue yet"
                 )
                 return []
-            why_pattern = f"pattern of {len(st.pending)} signals ({total:.2f}) inside {cat.window_ms // 1000} s; "
+            why_pattern = (
+                f"pattern of {len(st.pending)} signals ({total:.2f}) inside {cat.window_ms // 1000} s; "
+            )
             st.pending.clear()
         utt.struck.add(cat.name)
         fp = cat.forms[e.form]
@@ -364,8 +389,11 @@ class Engine:
         sevs = {c: self._severity(c, cat, e.form) for c in rung_cues}
         group_prio = max(self.policy.cues[c].priority for c in rung_cues)
         group_urgent = any(s == "urgent" for s in sevs.values())
-        pace_ok = group_urgent or self._pace is None or t - self._pace[0] >= self.params.pace_ms or (
-            group_prio > self._pace[1]
+        pace_ok = (
+            group_urgent
+            or self._pace is None
+            or t - self._pace[0] >= self.params.pace_ms
+            or (group_prio > self._pace[1])
         )
         for cue_id in rung_cues:
             cp = self.policy.cues[cue_id]
@@ -386,7 +414,9 @@ class Engine:
                     self._log(f"{cue_id}: pace limit ({self.params.pace_ms} ms between cues)")
                     continue
             utt.fired.add(cue_id)
-            cue = self._make(cue_id, cat.name, e.form, rung, t, words, str(e.source), event.utterance, why, sev)
+            cue = self._make(
+                cue_id, cat.name, e.form, rung, t, words, str(e.source), event.utterance, why, sev
+            )
             out.append(cue)
         if out:
             for c in out:
@@ -407,7 +437,8 @@ class Engine:
         self._limit_fired = True
         cue = self._make(
             "offer_transfer", "limits", "time", 1, t, (), "policy.toml [limits]", event.utterance,
-            f"limit: {t // 1000} s with a hostile caller (limit {limit // 1000} s): transfer and alert a supervisor",
+            f"limit: {t // 1000} s with a hostile caller (limit {limit // 1000} s): "
+            "transfer and alert a supervisor",
             None,
         )  # fmt: skip
         self._last_cue[cue.cue] = t
@@ -495,11 +526,15 @@ def load_engine(
     if problems:
         first = "; ".join(str(p) for p in problems[:3])
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-        raise ConfigError(f"invalid rules: {first}{more}", hint="run `voiceassist rules check` to see every problem")
+        raise ConfigError(
+            f"invalid rules: {first}{more}", hint="run `voiceassist rules check` to see every problem"
+        )
     for code in sorted(langs):
         if code not in rules.packs:
             have = ", ".join(sorted(rules.packs)) or "none"
-            raise ConfigError(f"no rules for language {code!r} (available: {have})", hint="pass --lang with one of those")
+            raise ConfigError(
+                f"no rules for language {code!r} (available: {have})", hint="pass --lang with one of those"
+            )
     return Engine(rules, lang, agent_lang=agent_lang, agent_name=agent_name, trace=trace)
 
 

@@ -19,7 +19,9 @@ def words_for(text: str, start_ms: int, end_ms: int) -> tuple[Word, ...]:
     if n == 0:
         return ()
     span = max(n, end_ms - start_ms)
-    return tuple(Word(p, start_ms + span * i // n, start_ms + span * (i + 1) // n) for i, p in enumerate(parts))
+    return tuple(
+        Word(p, start_ms + span * i // n, start_ms + span * (i + 1) // n) for i, p in enumerate(parts)
+    )
 
 
 def explain(engine: Engine, texts: Sequence[str]) -> list[str]:
@@ -38,7 +40,7 @@ def explain(engine: Engine, texts: Sequence[str]) -> list[str]:
         for name in ("second_person", "objects", "self", "negation", "reported", "name_intro"):
             spans = markers.spans(name)
             if spans:
-                shown = ", ".join(f"{' '.join(tokens[s.start:s.end])!r}" for s in spans)
+                shown = ", ".join(f"{' '.join(tokens[s.start : s.end])!r}" for s in spans)
                 out.append(f"  marker {name}: {shown}")
         if not matches:
             out.append("  no lexicon entry matched")

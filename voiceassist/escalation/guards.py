@@ -55,7 +55,9 @@ class Markers:
         if got is None:
             m = self._pack.markers.get(name)
             got = (
-                [Span(x.start, x.end, x.payload) for x in m.find(self._tokens, self._limit)] if m is not None else []
+                [Span(x.start, x.end, x.payload) for x in m.find(self._tokens, self._limit)]
+                if m is not None
+                else []
             )
             self._spans[name] = got
         return got
@@ -66,9 +68,7 @@ def right_context(params: EngineParams) -> int:
     return max(params.lookahead_tokens, params.direct_window_after)
 
 
-def assess(
-    m: Match[Entry], markers: Markers, params: EngineParams, *, n_tokens: int, final: bool
-) -> Hit:
+def assess(m: Match[Entry], markers: Markers, params: EngineParams, *, n_tokens: int, final: bool) -> Hit:
     """Apply the entry's guards and directedness to one match."""
     e = m.payload
     if "negation" in e.guards:
@@ -98,7 +98,9 @@ def assess(
 _KINDS = (("second_person", "agent"), ("objects", "object"), ("self", "self"))
 
 
-def _target(m: Match[Entry], markers: Markers, params: EngineParams, *, n_tokens: int, final: bool) -> tuple[str, str]:
+def _target(
+    m: Match[Entry], markers: Markers, params: EngineParams, *, n_tokens: int, final: bool
+) -> tuple[str, str]:
     # A second-person marker inside the match ("you idiot" as one pattern).
     for s in markers.spans("second_person"):
         if s.start >= m.start and s.end <= m.end:

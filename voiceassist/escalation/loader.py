@@ -207,17 +207,26 @@ def _load_lang(lang: str, layers: Sequence[tuple[Path, str]], policy: Policy | N
             if k not in LANG_KEYS:
                 col.add(doc.display, doc.loc.line((k,)), f"unknown key {k!r}", lang)
         if "lang" in d and d["lang"] != lang:
-            col.add(doc.display, doc.loc.line(("lang",)), f"lang = {d['lang']!r} but the folder is {lang!r}", lang)
+            col.add(
+                doc.display, doc.loc.line(("lang",)), f"lang = {d['lang']!r} but the folder is {lang!r}", lang
+            )
         if "apostrophe" in d:
             if d["apostrophe"] in ("drop", "split"):
                 apostrophe = d["apostrophe"]
             else:
-                col.add(doc.display, doc.loc.line(("apostrophe",)), "apostrophe must be 'drop' or 'split'", lang)
+                col.add(
+                    doc.display, doc.loc.line(("apostrophe",)), "apostrophe must be 'drop' or 'split'", lang
+                )
         if "name_suffixes" in d:
             if _str_list(d["name_suffixes"]):
                 suffixes = list(d["name_suffixes"])
             else:
-                col.add(doc.display, doc.loc.line(("name_suffixes",)), "name_suffixes must be a list of strings", lang)
+                col.add(
+                    doc.display,
+                    doc.loc.line(("name_suffixes",)),
+                    "name_suffixes must be a list of strings",
+                    lang,
+                )
         mk = d.get("markers", {})
         if not isinstance(mk, dict):
             col.add(doc.display, doc.loc.line(("markers",)), "markers must be a table", lang)
@@ -228,22 +237,36 @@ def _load_lang(lang: str, layers: Sequence[tuple[Path, str]], policy: Policy | N
                         f"unknown marker list {name!r} (known: {', '.join(MARKERS)})", lang)  # fmt: skip
                 continue
             if not _str_list(items):
-                col.add(doc.display, doc.loc.line(("markers", name)), f"markers.{name} must be a list of strings", lang)
+                col.add(
+                    doc.display,
+                    doc.loc.line(("markers", name)),
+                    f"markers.{name} must be a list of strings",
+                    lang,
+                )
                 continue
             markers_raw[name].extend((t, doc, ("markers", name)) for t in items)
         nums = d.get("numbers", {})
         if not isinstance(nums, dict):
-            col.add(doc.display, doc.loc.line(("numbers",)), "numbers must be a table of word = integer", lang)
+            col.add(
+                doc.display, doc.loc.line(("numbers",)), "numbers must be a table of word = integer", lang
+            )
             nums = {}
         for word, val in nums.items():
             if not isinstance(val, int) or isinstance(val, bool) or val < 0:
-                col.add(doc.display, doc.loc.line(("numbers", word)), f"number word {word!r} needs an integer >= 0", lang)
+                col.add(
+                    doc.display,
+                    doc.loc.line(("numbers", word)),
+                    f"number word {word!r} needs an integer >= 0",
+                    lang,
+                )
                 continue
             numbers.setdefault(val, word)
     if not have_lang:
         base, disp = layers[0]
         col.add(_display(base, disp, base / lang / "lang.toml"), 1, "missing lang.toml", lang)
-    norm = Normaliser(apostrophe=apostrophe, numbers={k: " ".join(Normaliser().tokens(v)) for k, v in numbers.items()})
+    norm = Normaliser(
+        apostrophe=apostrophe, numbers={k: " ".join(Normaliser().tokens(v)) for k, v in numbers.items()}
+    )
 
     markers: dict[str, Matcher[str]] = {}
     calm_entries: list[tuple[Entry, list[Pattern]]] = []
@@ -253,11 +276,11 @@ def _load_lang(lang: str, layers: Sequence[tuple[Path, str]], policy: Policy | N
             calm = policy.categories.get("calm") if policy is not None else None
             if calm is None or form not in calm.forms:
                 continue
-            for k, (text, doc, path) in enumerate(items):
+            for idx, (text, doc, path) in enumerate(items):
                 pats = _compile(text, norm, doc, path, col, lang)
                 if pats:
                     src = Source(doc.display, doc.loc.value_line(path, text))
-                    e = Entry(f"markers.{name}.{k}", "calm", form, (text,), 1.0, "any",
+                    e = Entry(f"markers.{name}.{idx}", "calm", form, (text,), 1.0, "any",
                               frozenset(("negation", "reported")), src)  # fmt: skip
                     calm_entries.append((e, pats))
             continue
@@ -281,7 +304,9 @@ def _load_lang(lang: str, layers: Sequence[tuple[Path, str]], policy: Policy | N
             _load_lexicon(doc, lang, norm, policy, col, entries, seen_here)
     if not entries and have_lang:
         base, disp = layers[0]
-        col.add(_display(base, disp, base / lang / "lexicon"), 1, "no lexicon entries (add lexicon/*.toml)", lang)
+        col.add(
+            _display(base, disp, base / lang / "lexicon"), 1, "no lexicon entries (add lexicon/*.toml)", lang
+        )
 
     # ---- cues.toml (merged per cue id and key)
     raw_cues: dict[str, dict[str, tuple[Any, Source]]] = {}
@@ -296,10 +321,20 @@ def _load_lang(lang: str, layers: Sequence[tuple[Path, str]], policy: Policy | N
         cue_docs.append(doc)
         for cid, t in doc.data.items():
             if policy is not None and cid not in policy.cues:
-                col.add(doc.display, doc.loc.line((cid,)), f"unknown cue id {cid!r} (not in policy.toml [cues])", lang)
+                col.add(
+                    doc.display,
+                    doc.loc.line((cid,)),
+                    f"unknown cue id {cid!r} (not in policy.toml [cues])",
+                    lang,
+                )
                 continue
             if not isinstance(t, dict):
-                col.add(doc.display, doc.loc.line((cid,)), f"cue {cid!r} must be a table with say and script", lang)
+                col.add(
+                    doc.display,
+                    doc.loc.line((cid,)),
+                    f"cue {cid!r} must be a table with say and script",
+                    lang,
+                )
                 continue
             slot = raw_cues.setdefault(cid, {})
             for k, v in t.items():
@@ -312,14 +347,19 @@ def _load_lang(lang: str, layers: Sequence[tuple[Path, str]], policy: Policy | N
     for cid, slot in raw_cues.items():
         where = slot["__table__"][1]
         say, say_src = slot.get("say", (None, where))
-        script, script_src = slot.get("script", (None, where))
+        script, _script_src = slot.get("script", (None, where))
         no_name = slot.get("script_no_name", (None, where))[0]
         ok = True
         if not isinstance(say, str) or not say.strip():
             col.add(where.file, where.line, f"cue {cid!r} needs a say text", lang)
             ok = False
         elif not 1 <= len(say.split()) <= MAX_SAY_WORDS:
-            col.add(say_src.file, say_src.line, f"say of {cid!r} has {len(say.split())} words (1-{MAX_SAY_WORDS} allowed)", lang)
+            col.add(
+                say_src.file,
+                say_src.line,
+                f"say of {cid!r} has {len(say.split())} words (1-{MAX_SAY_WORDS} allowed)",
+                lang,
+            )
             ok = False
         if not isinstance(script, str) or not script.strip():
             col.add(where.file, where.line, f"cue {cid!r} needs a script sentence", lang)
@@ -348,24 +388,39 @@ def _load_lang(lang: str, layers: Sequence[tuple[Path, str]], policy: Policy | N
         matcher=Matcher(items),
         markers=markers,
         cues=cues,
-        name_suffixes=tuple(sorted((Normaliser().tokens(s)[0] for s in suffixes if Normaliser().tokens(s)),
-                                   key=len, reverse=True)),  # fmt: skip
+        name_suffixes=tuple(
+            sorted(
+                (Normaliser().tokens(s)[0] for s in suffixes if Normaliser().tokens(s)), key=len, reverse=True
+            )
+        ),
         compiled=items,
     )
 
 
-def _load_lexicon(doc: _Doc, lang: str, norm: Normaliser, policy: Policy | None, col: _Collector,
-                  entries: dict[str, tuple[Entry, list[Pattern]]], seen_here: dict[str, Source]) -> None:  # fmt: skip
+def _load_lexicon(
+    doc: _Doc,
+    lang: str,
+    norm: Normaliser,
+    policy: Policy | None,
+    col: _Collector,
+    entries: dict[str, tuple[Entry, list[Pattern]]],
+    seen_here: dict[str, Source],
+) -> None:
     data = doc.data
     for k in data:
         if k != "entry":
-            col.add(doc.display, doc.loc.line((k,)), f"unknown key {k!r} (lexicon files hold [[entry]] tables)", lang)
+            col.add(
+                doc.display,
+                doc.loc.line((k,)),
+                f"unknown key {k!r} (lexicon files hold [[entry]] tables)",
+                lang,
+            )
     items = data.get("entry", [])
     if not isinstance(items, list):
         col.add(doc.display, doc.loc.line(("entry",)), "entry must be an array of tables ([[entry]])", lang)
         return
-    for k, e in enumerate(items):
-        base: KeyPath = ("entry", k)
+    for n, e in enumerate(items):
+        base: KeyPath = ("entry", n)
         line = doc.loc.line(base)
 
         def bad(key: str, message: str, _base: KeyPath = base) -> None:
@@ -399,7 +454,10 @@ def _load_lexicon(doc: _Doc, lang: str, norm: Normaliser, policy: Policy | None,
                 bad("category", f"unknown category {cat!r} (known: {', '.join(policy.categories)})")
                 ok = False
             elif form not in policy.categories[cat].forms:
-                bad("form", f"unknown form {form!r} for {cat} (known: {', '.join(policy.categories[cat].forms)})")
+                bad(
+                    "form",
+                    f"unknown form {form!r} for {cat} (known: {', '.join(policy.categories[cat].forms)})",
+                )
                 ok = False
         weight = e.get("weight", 1.0)
         if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 < weight <= 10:
@@ -444,7 +502,9 @@ def _load_lexicon(doc: _Doc, lang: str, norm: Normaliser, policy: Policy | None,
             ok = False
         else:
             for text in masked:
-                got = _compile(text, norm, doc, (*base, "masked"), col, lang, exclude=exclude, literal_mask=True)
+                got = _compile(
+                    text, norm, doc, (*base, "masked"), col, lang, exclude=exclude, literal_mask=True
+                )
                 ok = ok and bool(got)
                 compiled.extend(got)
         if not ok:
@@ -453,7 +513,7 @@ def _load_lexicon(doc: _Doc, lang: str, norm: Normaliser, policy: Policy | None,
             id=eid,
             category=str(cat),
             form=str(form),
-            patterns=tuple(pats) + tuple(masked),
+            patterns=tuple(pats or ()) + tuple(masked),
             weight=float(weight),
             directed=str(directed),
             guards=frozenset(guards),

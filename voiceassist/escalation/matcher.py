@@ -47,11 +47,36 @@ class Matcher(Generic[T]):
         self._exact: dict[str, list[int]] = defaultdict(list)
         self._prefix: dict[str, list[int]] = defaultdict(list)
         self._initial: dict[str, list[int]] = defaultdict(list)
+        #: Patterns whose first two elements are adjacent plain words, keyed by the word pair.
+        self._pair: dict[tuple[str, str], list[int]] = defaultdict(list)
+        #: The same patterns by first word, tried when the next token is masked (f***).
+        self._pair_first: dict[str, list[int]] = defaultdict(list)
         lengths: set[int] = set()
+        #: Per pattern: word sets of its later required elements (exact words only); an
+        #: utterance lacking any of them cannot match, so the pattern is not even tried.
+        self._req: list[tuple[frozenset[str], ...]] = []
         for k, (_payload, pat) in enumerate(self._items):
+            self._req.append(
+                tuple(el.exact for el in pat.elements[1:] if not el.optional and not el.prefixes and el.exact)
+            )
             first = pat.elements[0]
+            second = pat.elements[1] if len(pat.elements) > 1 else None
+            bigram = (
+                second is not None
+                and second.gap == 0
+                and not second.optional
+                and not second.prefixes
+                and len(second.exact) <= 8
+            )
             for w in first.exact:
-                self._exact[w].append(k)
+                if bigram:
+                    assert second is not None
+                    for w2 in second.exact:
+                        self._pair[(w, w2)].append(k)
+                    if pat.mask_ok:
+                        self._pair_first[w].append(k)
+                else:
+                    self._exact[w].append(k)
                 if pat.mask_ok:
                     self._initial[w[0]].append(k)
             for p in first.prefixes:
@@ -69,12 +94,20 @@ class Matcher(Generic[T]):
     def patterns(self) -> list[tuple[T, Pattern]]:
         return list(self._items)
 
-    def candidates(self, tok: str) -> list[int]:
-        """Pattern indexes whose first element may match ``tok``."""
+    def candidates(self, tok: str, nxt: str | None = None) -> list[int]:
+        """Pattern indexes whose first element may match ``tok`` (followed by ``nxt``)."""
         out: list[int] = []
         hit = self._exact.get(tok)
         if hit:
             out.extend(hit)
+        if nxt is not None:
+            hit = self._pair.get((tok, nxt))
+            if hit:
+                out.extend(hit)
+            if MASK in nxt:
+                hit = self._pair_first.get(tok)
+                if hit:
+                    out.extend(hit)
         n = len(tok)
         for ln in self._lengths:
             if ln > n:
@@ -97,15 +130,28 @@ class Matcher(Generic[T]):
         toks = list(tokens)
         found: list[Match[T]] = []
         ops = self.ops
+        tokset = set(toks[:lim])
+        masked = any(MASK in t for t in tokset)
+        req = self._req
         for i in range(lim):
-            cand = self.candidates(toks[i])
+            cand = self.candidates(toks[i], toks[i + 1] if i + 1 < lim else None)
             if not cand:
                 continue
-            seen: set[int] = set()
-            for k in cand:
-                if k in seen:
+            if masked and len(cand) > 1:
+                cand = list(dict.fromkeys(cand))
+            last = -1
+            for k in sorted(cand) if len(cand) > 1 else cand:
+                if k == last:
                     continue
-                seen.add(k)
+                last = k
+                if not masked:
+                    skip = False
+                    for r in req[k]:
+                        if r.isdisjoint(tokset):
+                            skip = True
+                            break
+                    if skip:
+                        continue
                 payload, pat = self._items[k]
                 pos = pat.match_at(toks, i, lim, ops)
                 if pos is not None:

@@ -73,10 +73,9 @@ def _fold_text(text: str) -> str:
     prev_latin = False
     for ch in text:
         f = fold_char(ch)
-        if f == ch and unicodedata.category(ch) == "Mn":
-            # Stray combining mark: drop it after a Latin-like letter (accent), keep otherwise.
-            if prev_latin:
-                continue
+        if f == ch and prev_latin and unicodedata.category(ch) == "Mn":
+            # Stray combining mark after a Latin-like letter: an accent, dropped.
+            continue
         out.append(f)
         if f:
             prev_latin = f[-1].isascii() and f[-1].isalpha()
@@ -158,7 +157,7 @@ def mask_fits(masked: str, word: str, *, prefix: bool) -> bool:
     if prefix:
         if len(masked) < len(word):
             return False
-        return all(m == MASK or m == w for m, w in zip(masked, word, strict=False))
+        return all(m in (MASK, w) for m, w in zip(masked, word, strict=False))
     if len(masked) != len(word):
         return False
-    return all(m == MASK or m == w for m, w in zip(masked, word, strict=True))
+    return all(m in (MASK, w) for m, w in zip(masked, word, strict=True))

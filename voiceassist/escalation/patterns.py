@@ -36,9 +36,7 @@ class Element:
     gap: int = 0
 
     def matches(self, tok: str, exclude: Exclude | None = None, mask_ok: bool = False) -> bool:
-        if tok in self.exact:
-            ok = True
-        elif any(tok.startswith(p) for p in self.prefixes):
+        if tok in self.exact or any(tok.startswith(p) for p in self.prefixes):
             ok = True
         elif mask_ok and MASK in tok and len(tok) > 1:
             ok = any(mask_fits(tok, w, prefix=False) for w in self.exact if MASK not in w) or any(
@@ -72,9 +70,9 @@ class Pattern:
     #: Masked transcript tokens (``f***``) may fit this pattern's words (swear-word entries).
     mask_ok: bool = False
 
-    def match_at(self, tokens: list[str], i: int, limit: int, counter: list[int] | None = None) -> (
-        tuple[int, ...] | None
-    ):
+    def match_at(
+        self, tokens: list[str], i: int, limit: int, counter: list[int] | None = None
+    ) -> tuple[int, ...] | None:
         """Token positions of the earliest-ending match whose first element is at ``i``.
 
         ``limit`` is the number of tokens that may be used. ``counter[0]`` counts element tests

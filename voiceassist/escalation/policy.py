@@ -184,7 +184,10 @@ def _build_categories(
         forms_t = t.get("forms", {})
         forms: dict[str, FormPolicy] = {}
         if not isinstance(forms_t, dict) or not forms_t:
-            report((*path, "forms"), f"category {name!r} needs at least one form ([{'.'.join(map(str, path))}.forms.NAME])")
+            report(
+                (*path, "forms"),
+                f"category {name!r} needs at least one form ([{'.'.join(map(str, path))}.forms.NAME])",
+            )
             forms_t = {}
         for fname, ft in forms_t.items():
             fpath: KeyPath = (*path, "forms", fname)
@@ -207,7 +210,10 @@ def _build_categories(
         cat = CategoryPolicy(name, str(kind), int(window), ladder, forms, bool(calm_lowers), source(path))
         for f in forms.values():
             if kind == "ladder" and f.start_rung > cat.max_rung:
-                report((*path, "forms", f.name, "start_rung"), f"start_rung {f.start_rung} is above the top of the ladder")
+                report(
+                    (*path, "forms", f.name, "start_rung"),
+                    f"start_rung {f.start_rung} is above the top of the ladder",
+                )
         out[name] = cat
     return out
 

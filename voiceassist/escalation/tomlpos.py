@@ -13,7 +13,9 @@ import re
 Path_ = tuple[str | int, ...]
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\[\]]+?)\s*(\]\]?)\s*(#.*)?$")
-_KEY = re.compile(r"^\s*((?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*'))*)\s*=")
+_KEY = re.compile(
+    r"^\s*((?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*'))*)\s*="
+)
 
 
 def _split_dotted(text: str) -> list[str]:
@@ -75,7 +77,7 @@ class TomlLocator:
                     path = (*table, *_split_dotted(km.group(1)))
                     self._keys.setdefault(path, lineno)
                     open_path, open_line = path, lineno
-                    rest = line[km.end():]
+                    rest = line[km.end() :]
                 else:
                     rest = line
             else:

@@ -114,7 +114,7 @@ class VoskRecognizer:
         chunk_samples: int = DEFAULT_CHUNK_SAMPLES,
         partials: bool = True,
         deterministic: bool = True,
-        recycle_after_samples: int | None = 160000,
+        recycle_after_samples: int | None = 30 * RATE_HZ,
     ) -> None:
         if chunk_samples <= 0:
             raise ValueError("chunk_samples must be positive")
