@@ -356,9 +356,9 @@ class LiveCall:
         heads_up = None
         recorder = self.seams.recorder
         if recorder is not None:
-            heads_up = recorder.start_call(self._call_id, lang=self.cfg.lang, agent=self.cfg.agent_name or "agent",
-                                           caller_id=self.cfg.caller_id,
-                                           source=f"device:{self.cfg.caller_device or 'default'}")
+            heads_up = recorder.start_call(
+                self._call_id, lang=self.cfg.lang, agent=self.cfg.agent_name or "agent",
+                caller_id=self.cfg.caller_id, source=f"device:{self.cfg.caller_device or 'default'}")
         if heads_up is not None and heads_up.adjustments and self.seams.flagged_engine is not None:
             engine = self.seams.flagged_engine(heads_up.adjustments)
         else:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from voiceassist.pipeline import CueEngine
@@ -43,23 +45,33 @@ def register(sub: Any) -> None:
                    help="raw sample format (default s16le)")
     p.add_argument("--raw-channels", type=int, choices=(1, 2), default=1,
                    help="raw channels, interleaved (default 1)")
+    p.add_argument("--agent-lang", choices=LANGS, default=None,
+                   help="language of the cue texts (default: setting call.agent_lang, else --lang)")
+    p.add_argument("--no-cues", action="store_true", help="transcript only, no escalation engine")
     p.add_argument("--block-samples", type=int, default=4000, metavar="N",
                    help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
-def cue_engine_factory(args: argparse.Namespace) -> CueEngine | None:
-    """The escalation engine for each replayed call (None: transcripts only).
+def cue_engine_factory(args: argparse.Namespace, settings: Mapping[str, Any]) -> CueEngine | None:
+    """A new escalation engine for each replayed call (None with ``--no-cues``)."""
+    if args.no_cues:
+        return None
+    from voiceassist.escalation.engine import load_engine
 
-    The escalation engine is wired here by the lead once ``voiceassist.escalation`` exposes it.
-    """
-    return None
+    return load_engine(
+        str(settings["call.lang"]),
+        agent_lang=str(settings["call.agent_lang"]) or None,
+        rule_dirs=[Path(d) for d in settings["rules.extra_dirs"]],
+        agent_name=str(settings["call.agent_name"]),
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings(
         flags={
             "call.lang": args.lang,
+            "call.agent_lang": args.agent_lang,
             "stt.model": args.model,
             "audio.caller_channel": args.caller_channel,
             "audio.agent_channel": args.agent_channel,
@@ -82,4 +94,5 @@ def run(args: argparse.Namespace) -> int:
         verbose=bool(getattr(args, "verbose", False)),
         vad=VadConfig.from_settings(settings),
     )
-    return run_replay(opts, cue_engine_factory=lambda: cue_engine_factory(args))
+    cue_engine_factory(args, settings)  # bad rules fail before any audio is read
+    return run_replay(opts, cue_engine_factory=lambda: cue_engine_factory(args, settings))

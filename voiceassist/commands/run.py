@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -38,19 +39,29 @@ def register(sub: Any) -> None:
     p.add_argument("--redact", action="store_true", default=None,
                    help="call log keeps cues but replaces transcript words")
     p.add_argument("--no-log", action="store_true", help="write no call log")
+    p.add_argument("--caller-id", default=None, metavar="ID",
+                   help="caller's number or id (+39..., or an opaque id): shows a heads-up for a "
+                   "flagged caller and records flags for the next agent")
+    p.add_argument("--no-store", action="store_true",
+                   help="keep no call record (no caller flags, incidents, alerts or break suggestions)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from voiceassist.audio.block import RATE_HZ
     from voiceassist.audio.live import LiveSource
+    from voiceassist.coaching.loader import coaching_from_settings
     from voiceassist.cues.bank import bank_from_settings
     from voiceassist.cues.output import SoundDeviceOutput
     from voiceassist.cues.texts import load_say_texts
+    from voiceassist.errors import VoiceAssistError
     from voiceassist.escalation.engine import load_engine
     from voiceassist.live_call import LiveCall, RunConfig, Screen, Seams
+    from voiceassist.store.config import StoreConfig
+    from voiceassist.store.recorder import CallRecorder
     from voiceassist.stt.models import resolve_model
     from voiceassist.stt.vosk_recognizer import VoskRecognizer, load_vosk_model
+    from voiceassist.vad.config import VadConfig
 
     settings = load_settings(config_file=args.config, flags={
         "call.lang": args.lang, "call.agent_lang": args.agent_lang, "call.agent_name": args.agent_name,
@@ -61,7 +72,11 @@ def run(args: argparse.Namespace) -> int:
         "log.enabled": False if args.no_log else None, "log.redact": args.redact,
     })
     cfg = RunConfig.from_settings(settings, headset_channel=args.headset_channel,
-                                  interactive=sys.stdin.isatty())
+                                  interactive=sys.stdin.isatty(), caller_id=args.caller_id)
+    if cfg.caller_id is not None:
+        from voiceassist.store.validate import normalize_caller_id
+
+        cfg.caller_id = normalize_caller_id(cfg.caller_id)
     # Everything that can fail without hardware fails first: model, rules, cue texts.
     model_loc = resolve_model(cfg.lang, cfg.model)
     phrases = list(load_say_texts(cfg.cue_lang, cfg.rule_dirs).values())
@@ -73,14 +88,47 @@ def run(args: argparse.Namespace) -> int:
                           agent_channel=c.agent_channel, block_samples=RATE_HZ * c.block_ms // 1000,
                           callback_ms=c.block_ms, on_status=on_status, on_lost=c.on_device_lost)
 
+    def engine(adjustments: Mapping[str, float] | None = None) -> Any:
+        overrides = None
+        scale = float((adjustments or {}).get("threshold_scale", 1.0))
+        if scale != 1.0:  # a flagged caller: fewer strikes make a cue
+            params = load_engine(cfg.lang, agent_lang=cfg.cue_lang, rule_dirs=cfg.rule_dirs).params
+            overrides = {"engine": {"ambiguous_threshold": params.ambiguous_threshold * scale,
+                                    "active_min_weight": params.active_min_weight * scale}}
+        return load_engine(cfg.lang, agent_lang=cfg.cue_lang, rule_dirs=cfg.rule_dirs,
+                           agent_name=cfg.agent_name, policy_overrides=overrides)
+
+    vad = VadConfig.from_settings(settings)
+
+    def coaching(caller_engine: Any) -> Any:
+        def upset() -> bool:
+            return any(caller_engine.rung(c) > 0 for c in ("anger", "abuse", "threat", "troll"))
+
+        return coaching_from_settings(settings, vad=vad, caller_angry=upset)
+
+    recorder = None
+    if not args.no_store:
+        try:
+            recorder = CallRecorder.open(StoreConfig.from_settings(settings))
+        except VoiceAssistError as exc:  # the call must run even when the store cannot
+            print(f"voiceassist: warning: no call store ({exc.message}); flags and incidents are off",
+                  file=sys.stderr)
+    agent_recognizer = None
+    if cfg.agent_lang in ("", cfg.lang) and (cfg.agent_device or cfg.agent_channel != "none"):
+        def agent_recognizer() -> Any:
+            return VoskRecognizer(model, "agent")
+
     seams = Seams(
         source=source,
         output=SoundDeviceOutput(cfg.headset, channels=cfg.headset_channel),  # type: ignore[arg-type]
         recognizer=lambda: VoskRecognizer(model, "caller"),
-        engine=lambda: load_engine(cfg.lang, agent_lang=cfg.cue_lang, rule_dirs=cfg.rule_dirs,
-                                   agent_name=cfg.agent_name),
+        engine=engine,
         bank=bank_from_settings(cfg.cue_lang, settings, rate_hz=cfg.output_rate_hz),
         phrases=phrases,
+        agent_recognizer=agent_recognizer,
+        coaching=coaching,
+        recorder=recorder,
+        flagged_engine=engine,
     )
     out = sys.stdout
     screen = Screen(out, live=out.isatty())
@@ -89,7 +137,11 @@ def run(args: argparse.Namespace) -> int:
                 f"{'log ' + ('redacted' if cfg.redact else 'on') if cfg.log_enabled else 'no log'}"
                 f"{'; keys: m mute, u unmute, n new call, q quit' if cfg.interactive else ''}")
     call = LiveCall(cfg, seams, screen)
-    code = call.run()
+    try:
+        code = call.run()
+    finally:
+        if recorder is not None:
+            recorder.close()
     s = call.summary
     where = f"; log {s.logs[-1]}" if s.logs else ""
     screen.line(f"call ended ({s.end_reason}): {s.cues} cues{where}")
