@@ -47,8 +47,10 @@ def one_call(tmp_path: Path, renderer: TtsRenderer, recorder: CallRecorder, call
         return load_engine("en")
 
     def source(c: RunConfig, on_status: object) -> LiveSource:
-        return LiveSource(c.caller_device, None, block_samples=320, callback_ms=20, on_status=on_status,  # type: ignore[arg-type]
-                          on_lost="stop", backend=system.backend, stream_factory=system.open_stream)  # fmt: skip
+        return LiveSource(
+            c.caller_device, None, block_samples=320, callback_ms=20, on_status=on_status,  # type: ignore[arg-type]
+            on_lost="stop", backend=system.backend, stream_factory=system.open_stream,
+        )  # fmt: skip
 
     seams = Seams(
         source=source,

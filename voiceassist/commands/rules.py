@@ -35,11 +35,18 @@ def _usage(p: argparse.ArgumentParser) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from voiceassist.coaching.loader import check_coaching
     from voiceassist.escalation.loader import check_rules, load_rules
 
     if args.alone and not args.dirs:
         raise UsageError("--alone needs at least one DIR")
-    problems = check_rules(args.dirs, include_shipped=not args.alone)
+    problems = sorted(
+        [
+            *check_rules(args.dirs, include_shipped=not args.alone),
+            *check_coaching(args.dirs, include_shipped=not args.alone),
+        ],
+        key=lambda p: (p.file, p.line, p.message),
+    )
     for p in problems:
         print(p)
     rs = load_rules(args.dirs, include_shipped=not args.alone)
