@@ -834,6 +834,7 @@ def make_expectations(dlg: Dialogue, placed: list[PlacedTurn], duration_ms: int)
         quiet=tuple(sorted(quiet)),
         max_cues=max_cues,
         strict=dlg.strict,
+        coaching=dlg.category == "coaching",
     )
 
 

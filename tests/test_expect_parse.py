@@ -148,7 +148,10 @@ def test_schema_lists_the_same_keys_as_the_loader() -> None:
     import json
 
     schema = json.loads((Path(__file__).resolve().parents[1] / "schemas/expect.schema.json").read_text())
-    assert set(schema["properties"]) == {"lang", "max_cues", "forbid", "quiet", "strict", "expect"}
+    from voiceassist.expectations import _TOP_KEYS
+
+    assert set(schema["properties"]) == _TOP_KEYS
+    assert {"lang", "max_cues", "forbid", "quiet", "strict", "coaching", "expect"} == _TOP_KEYS
     assert schema["additionalProperties"] is False
     item = schema["properties"]["expect"]["items"]
     assert set(item["properties"]) == {"cue", "between", "category", "anchor", "name"}
@@ -156,3 +159,22 @@ def test_schema_lists_the_same_keys_as_the_loader() -> None:
     from voiceassist.expectations import KNOWN_CUES
 
     assert set(item["properties"]["cue"]["enum"]) == set(KNOWN_CUES)
+
+
+def test_coaching_cues_are_judged_only_in_coaching_calls() -> None:
+    from voiceassist.evalrun import CallRun
+    from voiceassist.events import Cue
+    from voiceassist.expectations import Expectations
+
+    cue = Cue(at_ms=5_000, cue="dont_interrupt", category="coaching", form="talkover", rung=1,
+              severity="info", say="Let them finish", script="", speaker="agent")  # fmt: skip
+    quiet = Expectations(quiet=((0, 60_000),))
+    escalation_call = CallRun(
+        call="a.wav", lang="en", mode="ref", duration_ms=60_000, cues=(cue,), expectations=quiet
+    )
+    assert escalation_call.passed, "a coaching cue is not a false caller-side cue"
+    coaching_call = CallRun(
+        call="b.wav", lang="en", mode="ref", duration_ms=60_000, cues=(cue,),
+        expectations=Expectations(quiet=((0, 60_000),), coaching=True),
+    )  # fmt: skip
+    assert not coaching_call.passed, "in a coaching dialogue it is judged"

@@ -53,7 +53,10 @@ class CallRun:
 
     def __post_init__(self) -> None:
         exp = self.expectations or Expectations()
-        object.__setattr__(self, "match", match_call(self.cues, exp, self.duration_ms))
+        # Agent-side coaching cues are judged only in coaching dialogues (``coaching = true``);
+        # elsewhere they are shown in the report but neither matched nor counted as false.
+        judged = self.cues if exp.coaching else tuple(c for c in self.cues if c.category != "coaching")
+        object.__setattr__(self, "match", match_call(judged, exp, self.duration_ms))
 
     @property
     def passed(self) -> bool:

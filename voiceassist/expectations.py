@@ -124,6 +124,9 @@ class Expectations:
     max_cues: int | None = None
     #: Every cue must match an expectation.
     strict: bool = False
+    #: Judge the agent-side coaching cues in this call too (a coaching dialogue). Otherwise
+    #: coaching cues are reported but neither matched nor counted as false cues.
+    coaching: bool = False
     #: Line numbers of top-level keys (for JUnit ``file:line`` hints).
     lines: dict[str, int] = field(default_factory=dict, compare=False)
 
@@ -213,7 +216,7 @@ def _strip_comment(line: str) -> str:
 # Loading
 
 
-_TOP_KEYS = {"lang", "max_cues", "forbid", "quiet", "strict", "expect"}
+_TOP_KEYS = {"lang", "max_cues", "forbid", "quiet", "strict", "coaching", "expect"}
 _EXPECT_KEYS = {"cue", "between", "category", "anchor", "name"}
 
 
@@ -268,6 +271,10 @@ def parse_expectations(
     if not isinstance(strict, bool):
         bad(loc.line_of(None, None, "strict"), "strict must be true or false")
         strict = False
+    coaching = data.get("coaching", False)
+    if not isinstance(coaching, bool):
+        bad(loc.line_of(None, None, "coaching"), "coaching must be true or false")
+        coaching = False
 
     forbid: list[str] = []
     raw_forbid = data.get("forbid", [])
@@ -317,6 +324,7 @@ def parse_expectations(
         quiet=tuple(sorted(quiet)),
         max_cues=max_cues,
         strict=strict,
+        coaching=coaching,
         lines=lines,
     )
 
@@ -420,6 +428,8 @@ def dump_expectations(exp: Expectations) -> str:
         out.append("quiet = [" + ", ".join(f"[{sec(a)}, {sec(b)}]" for a, b in exp.quiet) + "]")
     if exp.strict:
         out.append("strict = true")
+    if exp.coaching:
+        out.append("coaching = true")
     for e in exp.expected:
         out.append("")
         out.append("[[expect]]")

@@ -201,6 +201,11 @@ def _new_engine(lang: str) -> Any:
     return load_engine(lang)
 
 
+def _upset(engine: Any) -> bool:
+    """The caller is angry or abusive right now (coaching is stricter about interrupting)."""
+    return any(engine.rung(c) > 0 for c in ("anger", "abuse", "threat", "troll"))
+
+
 def run_call(job: FileJob, mode: Mode) -> CallRun:
     """Run one file through the pipeline in one mode; errors become ``CallRun.error``."""
     from voiceassist.audio.files import open_audio_file
@@ -227,10 +232,17 @@ def run_call(job: FileJob, mode: Mode) -> CallRun:
         engine = _new_engine(job.lang)
         events: list[Event] = []
         with open_audio_file(job.audio) as audio:
+            coaching = None
+            if audio.info.has_agent_channel:
+                from voiceassist.coaching.loader import load_coaching
+
+                # No opening history across files: results stay the same run after run.
+                coaching = load_coaching(job.lang, caller_angry=lambda: _upset(engine))
             pipe = Pipeline(
                 caller_rec,
                 agent_recognizer=agent_rec if audio.info.has_agent_channel else None,
                 cue_engine=engine,
+                coaching=coaching,
                 call_id=Path(job.audio).stem,
                 lang=job.lang,
                 source=job.audio,
