@@ -110,10 +110,12 @@ def test_cues_reach_log_and_headset_at_the_right_audio_times(tmp_path: Path, ren
     assert [e["at_ms"] for e in started] == expected
     assert all(e["latency_ms"] > 0 for e in started)
     # The headset: each cue's first sample within 200 ms of audio time after its trigger word.
+    # The fake headset's clock follows the call position one capture block (20 ms) behind, so a
+    # cue decided inside the block that ends the trigger word may show up to 20 ms early here.
     starts = [c.frame * 1000 // RATE for c in headset.sound_starts()]
     assert len(starts) == len(expected)
     for heard, trig in zip(starts, expected, strict=True):
-        assert trig <= heard <= trig + 200, (heard, trig)
+        assert trig - 20 <= heard <= trig + 200, (heard, trig)
     # Silence outside the cues: nothing before the first trigger word.
     assert not headset.samples()[: expected[0] * RATE // 1000].any()
     # The screen: one line per cue with time, phrase and script.

@@ -100,6 +100,9 @@ class Transcript(Event):
     words: tuple[Word, ...] = ()
     #: Counts utterances per speaker from 0; a partial and its final share it.
     utterance: int = 0
+    #: For partials: True when the words given will not change (only more may follow), as with
+    #: reference transcripts; False when the last word may still be revised (vosk).
+    stable: bool = False
 
 
 @dataclass(frozen=True)

@@ -133,7 +133,7 @@ class Engine:
         final = event.kind == "final"
         tk = self._tokenise(event)
         n = len(tk.tokens)
-        if final:
+        if final or event.stable:
             available = n
         else:
             # The last word of a partial may still change: never use its tokens.

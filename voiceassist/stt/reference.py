@@ -121,8 +121,36 @@ def parse_vtt(text: str, source: str = "<vtt>") -> list[RefUtterance]:
         words_text = " ".join(_TAG.sub(" ", payload).split())
         if not words_text:
             raise TranscriptError(f"{where}: cue has no text")
-        out.append(_utterance(speaker, start, end, words_text, None, where))
+        out.append(
+            _utterance(speaker, start, end, words_text, _timed_words(payload, start, end, where), where)
+        )
     return out
+
+
+_INLINE_TS = re.compile(rf"<({_TS})>")
+
+
+def _timed_words(payload: str, start: int, end: int, where: str) -> tuple[Word, ...] | None:
+    """Word times from WebVTT inline timestamps (``word <00:00:01.250>next``): each timestamp
+    starts the text after it; a word ends where the next begins (the last at the cue's end).
+    Words between two timestamps share their span by length. None without inline timestamps."""
+    parts = _INLINE_TS.split(payload)
+    if len(parts) == 1:
+        return None
+    # parts: text, ts-full, h, m, s, ms, text, ...
+    segments: list[tuple[int, str]] = [(start, parts[0])]
+    for k in range(1, len(parts), 6):
+        at = _ts_ms(*parts[k + 1 : k + 5])
+        if not start <= at <= end or at < segments[-1][0]:
+            raise TranscriptError(f"{where}: inline timestamp {parts[k]} is outside the cue or out of order")
+        segments.append((at, parts[k + 5]))
+    words: list[Word] = []
+    for i, (seg_start, text) in enumerate(segments):
+        seg_end = segments[i + 1][0] if i + 1 < len(segments) else end
+        tokens = _TAG.sub(" ", text).split()
+        if tokens:
+            words.extend(spread_words(tokens, seg_start, seg_end))
+    return tuple(words) or None
 
 
 # JSONL ---------------------------------------------------------------------------------------
@@ -237,6 +265,7 @@ class ReferenceRecognizer:
                         end_ms=shown[-1].end_ms,
                         words=shown,
                         utterance=self._next,
+                        stable=True,  # a reference transcript's words never change
                     )
                 )
             if utt.end_ms > now:
