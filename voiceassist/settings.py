@@ -151,7 +151,12 @@ _OPTIONS = [
     ),
     Option("cues.mute_minutes", int, 5, "How long the m key mutes cues, minutes.", minimum=1, maximum=120),
     Option("cues.coaching", bool, True, "Agent-side coaching cues (talk-over, pace, jargon)."),
-    Option("cues.coaching_off", list, (), "Coaching cue ids or signal names (talkover, pace, jargon ...) the agent turned off."),
+    Option(
+        "cues.coaching_off",
+        list,
+        (),
+        "Coaching cue ids or signal names (talkover, pace, jargon ...) the agent turned off.",
+    ),
     Option(
         "rules.extra_dirs", list, (), "Deployment rule folders that extend or override the shipped rules."
     ),
