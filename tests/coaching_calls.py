@@ -1,7 +1,7 @@
 """Helpers for the coaching tests: run a two-channel call through the real pipeline (webrtcvad on
 both channels, reference transcripts) with the coaching engine plugged into the pipeline
-exactly as ``run`` and ``eval`` plug it (``Pipeline(coaching=...)``: every event to ``on_event``, every tick of agent audio to
-``feed_agent_audio``)."""
+exactly as ``run`` and ``eval`` plug it (``Pipeline(coaching=...)``: every event to
+``on_event``, every tick of agent audio to ``feed_agent_audio``)."""
 
 from __future__ import annotations
 
