@@ -19,6 +19,17 @@ from typing import Any
 from voiceassist.errors import ConfigError
 from voiceassist.paths import ensure_private_dir
 
+
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating file handler whose files (the first one and every one after a rotation) are
+    created readable and writable by the owner only (0600)."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.chmod(self.baseFilename, 0o600)
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 JOURNAL_FORMAT = "%(levelname)s %(name)s: %(message)s"
 
@@ -35,13 +46,12 @@ def configure_logging(settings: Mapping[str, Any], *, verbose: bool = False) -> 
         log_path = Path(path).expanduser()
         try:
             ensure_private_dir(log_path.parent)
-            handler = logging.handlers.RotatingFileHandler(
+            handler = PrivateRotatingFileHandler(
                 log_path,
                 maxBytes=int(settings["log.max_bytes"]),
                 backupCount=int(settings["log.backups"]),
                 encoding="utf-8",
             )
-            os.chmod(log_path, 0o600)
         except OSError as exc:
             raise ConfigError(
                 f"cannot write the log file {log_path}: {exc.strerror or exc}",

@@ -71,6 +71,9 @@ def run(args: argparse.Namespace) -> int:
         "cues.enabled": False if args.no_cues else None,
         "log.enabled": False if args.no_log else None, "log.redact": args.redact,
     })
+    from voiceassist.logsetup import configure_logging
+
+    configure_logging(settings, verbose=bool(getattr(args, "verbose", False)))
     cfg = RunConfig.from_settings(settings, headset_channel=args.headset_channel,
                                   interactive=sys.stdin.isatty(), caller_id=args.caller_id)
     if cfg.caller_id is not None:

@@ -78,8 +78,10 @@ def user_models_dir() -> Path:
 
 
 def system_model_dirs() -> list[Path]:
-    """System-wide and vosk's own cache folders."""
-    return [Path("/usr/share/vosk"), Path.home() / ".cache" / "vosk"]
+    """System-wide (``/usr/share/vosk``, or ``$VOICEASSIST_SYSTEM_MODEL_DIR``) and vosk's own
+    cache folders."""
+    system = os.environ.get("VOICEASSIST_SYSTEM_MODEL_DIR") or "/usr/share/vosk"
+    return [Path(system), Path.home() / ".cache" / "vosk"]
 
 
 def package_model_dir(lang: str) -> Path | None:
