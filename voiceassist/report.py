@@ -37,8 +37,9 @@ LANES = {
     "agent": (90, 14),
     "agent_words": (106, 14),
     "cues": (128, 28),
+    "coaching": (160, 24),
 }
-HEIGHT = 166
+HEIGHT = 190
 
 
 def _esc(s: object) -> str:
@@ -99,6 +100,7 @@ def timeline_svg(run: CallRun, call_index: int) -> str:
         ("agent", "agent"),
         ("agent_words", "words"),
         ("cues", "cues"),
+        ("coaching", "coaching"),
     ):
         y, h = LANES[lane]
         out.append(f'<text class="lanelabel" x="{GUTTER - 6}" y="{y + h / 2 + 4}">{label}</text>')
@@ -147,11 +149,24 @@ def timeline_svg(run: CallRun, call_index: int) -> str:
                 f'<svg x="{x(utt.start_ms)}" y="{y}" width="{uw}" height="{h}" class="uttclip">'
                 f'<text x="2" y="{h - 3.5}">{_esc(utt.text)}</text></svg>'
             )
-    # cues and misses
+    # cues and misses (agent-side coaching cues in their own lane)
     y, h = LANES["cues"]
     cy = y + h / 2
+    coach_y = LANES["coaching"][0] + LANES["coaching"][1] / 2
+    judged = {id(cv.cue) for cv in run.match.cues}
+    for c in run.cues:
+        if c.category == "coaching" and id(c) not in judged:
+            tip = f"coaching {c.cue} at {_t(c.at_ms)} (agent side, not judged in this call) | {c.form}"
+            if c.why:
+                tip += f" | {c.why}"
+            out.append(
+                f'<g class="cue coach" data-tip="{_esc(tip)}" tabindex="0">'
+                f'<rect x="{x(c.at_ms) - 6}" y="{coach_y - 6}" width="12" height="12" rx="2"/>'
+                f"<title>{_esc(tip)}</title></g>"
+            )
     for i, cv in enumerate(run.match.cues):
         c = cv.cue
+        cy = coach_y if c.category == "coaching" else y + h / 2
         state = "hit" if cv.outcome == "hit" else "false"
         flag = " in a quiet span" if cv.in_quiet else (" (forbidden)" if cv.forbidden else "")
         tip = f"#{i + 1} {c.cue} at {_t(c.at_ms)} - {'hit' if state == 'hit' else 'FALSE CUE' + flag}"
@@ -170,6 +185,7 @@ def timeline_svg(run: CallRun, call_index: int) -> str:
     for i, ev in enumerate(run.match.expectations):
         if ev.hit:
             continue
+        cy = coach_y if ev.expected.category == "coaching" else y + h / 2
         e = ev.expected
         at = e.anchor_ms if e.anchor_ms is not None else e.end_ms
         tip = f"MISSED {e.cue}: expected in {_t(e.start_ms)}-{_t(e.end_ms)}"
