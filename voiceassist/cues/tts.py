@@ -13,6 +13,12 @@ Quirks of pyttsx3 2.99's espeak driver handled here:
 * ``save_to_file`` keeps only the last file before ``runAndWait``: one phrase per run.
 * Empty text never finishes the loop: rejected before it reaches the engine.
 * The driver prints ``Audio saved to ...`` on stdout: routed to the debug log instead.
+* The driver's synth callback writes the WAV file when it sees espeak's "message terminated"
+  event, *before* appending that callback's samples: a phrase whose audio arrives in the same
+  (last) callback was saved empty or cut short, at random. And every driver instance registers
+  itself as espeak's one process-wide callback, so a second renderer in the process silently
+  took the callback from the first. :func:`_install_callback` registers, before every render, a
+  callback that appends the samples first and then lets the driver handle the events.
 * Output is 22050 Hz mono int16 (espeak-ng's native rate); the driver plays nothing when saving,
   so no sound card is needed.
 """
@@ -42,6 +48,22 @@ class TtsError(VoiceAssistError):
     """Text-to-speech is unavailable or failed for a phrase."""
 
     code = ExitCode.CHECK_FAILED
+
+
+def _install_callback(engine: Any) -> None:
+    """Make espeak deliver audio to this engine's driver, samples before events (see above)."""
+    import ctypes
+
+    from pyttsx3.drivers import _espeak
+
+    driver = engine.proxy._driver
+
+    def callback(wav: Any, numsamples: int, events: Any) -> int:
+        if numsamples > 0 and driver._speaking:
+            driver._data_buffer += ctypes.string_at(wav, numsamples * ctypes.sizeof(ctypes.c_short))
+        return int(driver._onSynth(wav, 0, events))
+
+    _espeak.SetSynthCallback(callback)  # keeps a reference to the ctypes callback itself
 
 
 def _quiet_print(*args: Any, **_kwargs: Any) -> None:
@@ -132,6 +154,8 @@ class TtsRenderer:
             raise TtsError("cannot render an empty cue phrase")
 
         def job(engine: Any) -> None:
+            if self.driver == "espeak":
+                _install_callback(engine)
             engine.setProperty("voice", voice_id)
             engine.setProperty("rate", int(rate_wpm))
             engine.setProperty("volume", 1.0)
@@ -142,14 +166,18 @@ class TtsRenderer:
                 raise TtsError(f"voice {voice_id!r} was not applied (engine used {current!r})")
             self.renders += 1
 
-        try:
-            self._call(job)
-        except TtsError:
-            raise
-        except Exception as exc:
-            raise TtsError(f"text-to-speech failed for {text!r}: {exc}") from exc
-        if not out_path.is_file() or out_path.stat().st_size <= 44:
-            raise TtsError(f"text-to-speech produced no audio for {text!r}")
+        for attempt in (1, 2):  # espeak's callback thread can still lose a phrase under load
+            out_path.unlink(missing_ok=True)
+            try:
+                self._call(job)
+            except TtsError:
+                raise
+            except Exception as exc:
+                raise TtsError(f"text-to-speech failed for {text!r}: {exc}") from exc
+            if out_path.is_file() and out_path.stat().st_size > 44:
+                return
+            log.debug("render %d of %r produced no audio", attempt, text)
+        raise TtsError(f"text-to-speech produced no audio for {text!r}")
 
     def close(self) -> None:
         """Stop the owner thread (it is a daemon, so this is optional)."""
