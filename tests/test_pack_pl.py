@@ -58,6 +58,8 @@ POSITIVE = [
     ("threat", ["mój prawnik się z wami skontaktuje"]),
     ("threat", ["złożę skargę do uokik"]),
     ("threat", ["nie chcę już żyć"]),
+    ("threat", ["przyjadę tam i cię zabiję"]),
+    ("threat", ["ja pana zatłukę, słyszy pan"]),
     ("threat", ["pożałujesz tego", "jeszcze się policzymy"]),
     # racism: slurs, go-home, demands; backhanded remarks only as a pattern
     ("racism", ["nie chcę rozmawiać z ukraińcem, przełącz mnie"]),
@@ -139,6 +141,8 @@ NEGATIVE = [
     ["sądzę, że to jakaś pomyłka"],
     # jokes and ordinary phrases that look like threats or advances
     ["żona mnie zabije jak zobaczy ten rachunek"],
+    ["ten rachunek cię zabije, mówię ci"],
+    ["ta cena pana zabije, ale jakość jest dobra"],
     ["zgłosiłem już kradzież telefonu na policję, proszę zablokować kartę"],
     ["będę czekał na kuriera przed budynkiem"],
     ["chcę się umówić na wizytę technika"],
