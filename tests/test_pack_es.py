@@ -80,6 +80,7 @@ POSITIVE = [
     ("policy_complaint", ["esta norma es absurda"]),
     ("policy_complaint", ["no es justo que tenga que pagar yo"]),
     ("struggling", ["no entiendo nada de ordenadores"]),
+    ("struggling", ["no entiendo, estoy totalmente perdida"]),
     ("struggling", ["no le oigo, hable más alto"]),
     ("struggling", ["estoy desesperada, ya no sé qué hacer"]),
 ]

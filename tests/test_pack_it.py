@@ -81,6 +81,7 @@ POSITIVE = [
     ("policy_complaint", ["questa regola è assurda"]),
     ("policy_complaint", ["non è giusto che debba pagare io"]),
     ("struggling", ["non ci capisco niente di computer"]),
+    ("struggling", ["non capisco, mi sono persa completamente"]),
     ("struggling", ["non la sento, parli più forte"]),
     ("struggling", ["sono disperata, non so più cosa fare"]),
 ]

@@ -100,6 +100,7 @@ POSITIVE = [
     ("struggling", ["jestem starszą osobą, nie znam się na tym"]),
     ("struggling", ["nie słyszę pani, słabo słychać"]),
     ("struggling", ["kompletnie nie rozumiem co mam zrobić"]),
+    ("struggling", ["nie rozumiem, zupełnie się pogubiłam"]),
 ]
 
 
