@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,19 @@ def test_human_report_names_the_fix(workstation: Path, capsys) -> None:
     assert rc == 1
     assert "[FAIL] model pl" in out.out and "fix: run `voiceassist models download pl`" in out.out
     assert "cannot run a call yet" in out.err
+
+
+def test_cue_cache_state_is_reported_and_rendering_fixes_it(
+    workstation: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("VOICEASSIST_CACHE_DIR", str(tmp_path / "cache"))
+    workstation.write_text(workstation.read_text().replace('lang = "ko"', 'lang = "it"'))
+    main(["doctor", "--json", "--no-load", "--config", str(workstation)])
+    check = _report(capsys)["cue cache"]
+    assert check["status"] == "warn" and check["fix"] == "voiceassist cues render --lang it"
+    assert main(["cues", "render", "--lang", "it"]) == 0
+    capsys.readouterr()
+    main(["doctor", "--json", "--no-load", "--config", str(workstation)])
+    check = _report(capsys)["cue cache"]
+    assert check["status"] == "ok"
+    assert re.match(r"(\d+) of \1 it cue phrases rendered", check["detail"]), check["detail"]

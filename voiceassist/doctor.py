@@ -248,7 +248,31 @@ def check_voices(settings: Mapping[str, Any]) -> list[CheckResult]:
                 "install espeak-ng-data for that language, or set call.agent_lang",
             )
         ]
-    return [CheckResult(f"voice {agent_lang}", "ok", f"{choice.voice_id} ({choice.voice_name})")]
+    return [
+        CheckResult(f"voice {agent_lang}", "ok", f"{choice.voice_id} ({choice.voice_name})"),
+        _cue_cache(settings, agent_lang, choice.voice_id),
+    ]
+
+
+def _cue_cache(settings: Mapping[str, Any], lang: str, voice_id: str) -> CheckResult:
+    """How many of the agent language's cue phrases are rendered ahead (warn: first start renders)."""
+    from voiceassist.cues.cache import cache_key, default_cache_dir
+    from voiceassist.cues.texts import load_say_texts
+
+    phrases = set(load_say_texts(lang, [Path(d) for d in settings["rules.extra_dirs"]]).values())
+    folder = default_cache_dir()
+    rate = int(settings["cues.rate_wpm"])
+    ready = sum(1 for text in phrases if (folder / f"{cache_key(text, voice_id, rate)}.wav").is_file())
+    detail = f"{ready} of {len(phrases)} {lang} cue phrases rendered in {folder}"
+    if ready == len(phrases):
+        return CheckResult("cue cache", "ok", detail)
+    return CheckResult(
+        "cue cache",
+        "warn",
+        detail + " (the first call start renders the rest)",
+        "cue-cache-cold",
+        f"voiceassist cues render --lang {lang}",
+    )
 
 
 def check_rules(settings: Mapping[str, Any]) -> list[CheckResult]:
