@@ -65,6 +65,10 @@ class _UttState:
     name_done: bool = False
 
 
+_SENTENCE_END = re.compile(r"[.!?…][\"'»”)\]]*$")
+_SENTENCE_START = re.compile(r"^[¿¡]")
+
+
 @dataclass(frozen=True)
 class _Tok:
     """Tokens of one transcript with the word each token came from."""
@@ -72,6 +76,9 @@ class _Tok:
     tokens: list[str]
     word_of: list[int]
     words: tuple[Word, ...]
+    #: Token indices where a new sentence starts (punctuation in typed or reference text; ASR
+    #: output has none, so guards then see one run of words).
+    breaks: frozenset[int] = frozenset()
 
 
 class Engine:
@@ -149,7 +156,7 @@ class Engine:
             return out
         tokens = tk.tokens
         matches = self.pack.matcher.find(tokens, available)
-        markers = Markers(self.pack, tokens, available)
+        markers = Markers(self.pack, tokens, available, tk.breaks)
         names = markers.spans("name_intro") if not utt.name_done and self._name is None else []
         items: list[tuple[int, int, int, int, Any]] = []
         for m in matches:
@@ -248,12 +255,16 @@ class Engine:
         norm = self.pack.normaliser
         tokens: list[str] = []
         word_of: list[int] = []
+        breaks: set[int] = set()
         for wi, w in enumerate(words):
+            first = len(tokens)
+            if wi and (_SENTENCE_END.search(words[wi - 1].text) or _SENTENCE_START.match(w.text)):
+                breaks.add(first)
             for chunk in w.text.split():
                 for t in norm.word(chunk):
                     tokens.append(t)
                     word_of.append(wi)
-        return _Tok(tokens, word_of, words)
+        return _Tok(tokens, word_of, words, frozenset(breaks))
 
     def _settled(self, m: Match[Entry], available: int) -> bool:
         e = m.payload

@@ -32,11 +32,15 @@ def explain(engine: Engine, texts: Sequence[str]) -> list[str]:
     for k, text in enumerate(texts):
         start = k * STEP_MS
         words = words_for(text, start, start + STEP_MS - 500)
-        tokens = pack.normaliser.tokens(text)
+        end = start + STEP_MS - 500
+        tk = engine._tokenise(
+            Transcript(speaker="caller", kind="final", text=text, start_ms=start, end_ms=end, words=words)
+        )
+        tokens = tk.tokens
         out.append(f"utterance {k + 1} at {start} ms: {text!r}")
         out.append(f"  tokens: {' '.join(tokens) if tokens else '(none)'}")
         matches = pack.matcher.find(tokens)
-        markers = Markers(pack, tokens, len(tokens))
+        markers = Markers(pack, tokens, len(tokens), tk.breaks)
         for name in ("second_person", "objects", "self", "negation", "reported", "name_intro"):
             spans = markers.spans(name)
             if spans:

@@ -44,11 +44,19 @@ class Hit:
 class Markers:
     """Marker spans of one token list, computed lazily per marker list."""
 
-    def __init__(self, pack: LangPack, tokens: list[str], limit: int) -> None:
+    def __init__(
+        self, pack: LangPack, tokens: list[str], limit: int, breaks: frozenset[int] = frozenset()
+    ) -> None:
         self._pack = pack
         self._tokens = tokens
         self._limit = limit
         self._spans: dict[str, list[Span]] = {}
+        #: Token indices that start a new sentence (from punctuation, when the text has it).
+        self.breaks = breaks
+
+    def same_sentence(self, end: int, start: int) -> bool:
+        """No sentence starts between token ``end`` (exclusive end of a marker) and ``start``."""
+        return not any(end <= b <= start for b in self.breaks)
 
     def spans(self, name: str) -> list[Span]:
         got = self._spans.get(name)
@@ -73,11 +81,19 @@ def assess(m: Match[Entry], markers: Markers, params: EngineParams, *, n_tokens:
     e = m.payload
     if "negation" in e.guards:
         for s in markers.spans("negation"):
-            if s.end <= m.start and m.start - s.end <= params.negation_gap:
+            if (
+                s.end <= m.start
+                and m.start - s.end <= params.negation_gap
+                and markers.same_sentence(s.end, m.start)
+            ):
                 return Hit(e, m, 0.0, "", "negation", f"negation marker {s.text!r} before the match")
     if "reported" in e.guards:
         for s in markers.spans("reported"):
-            if s.end <= m.start and m.start - s.end <= params.reported_window:
+            if (
+                s.end <= m.start
+                and m.start - s.end <= params.reported_window
+                and markers.same_sentence(s.end, m.start)
+            ):
                 return Hit(e, m, 0.0, "", "reported", f"reported speech marker {s.text!r} before the match")
     if e.directed == "any":
         return Hit(e, m, e.weight, "any", "", "counts wherever it is said")
