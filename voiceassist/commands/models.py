@@ -19,7 +19,7 @@ from voiceassist.stt.models import (
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("models", help="list, locate and download vosk speech models")
+    p = sub.add_parser("models", help="list, locate, download, install, verify and remove vosk speech models")
     msub = p.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     ls = msub.add_parser("list", help="official models per language, and which are installed where")
     ls.add_argument("--all", action="store_true", help="every catalogue language, not only it/pl/es/en/ko")
