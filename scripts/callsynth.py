@@ -33,7 +33,7 @@ from voiceassist.expectations import (
     KNOWN_CUES,
     Expectations,
     Expected,
-    TomlLocator,
+    KeyLines,
     dump_expectations,
 )
 
@@ -164,7 +164,7 @@ def _num(v: Any) -> bool:
 
 def parse_dialogue(text: str, source: str = "<dialogue>", digest: str = "") -> Dialogue:
     """Parse and validate a dialogue script; raises :class:`DialogueError` with every problem."""
-    loc = TomlLocator(text)
+    loc = KeyLines(text)
     problems: list[str] = []
 
     def bad(line: int, msg: str) -> None:

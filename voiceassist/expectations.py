@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from voiceassist.errors import ConfigError, InputFileError
+from voiceassist.escalation.tomlpos import TomlLocator
 
 #: Cue ids of the contract in ``docs/rules-format.md`` (every language defines all of them).
 KNOWN_CUES: frozenset[str] = frozenset(
@@ -147,69 +148,20 @@ class ExpectationError(ConfigError):
 # Line numbers for TOML keys (tomllib does not give them)
 
 
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([A-Za-z0-9_.\-\" ]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]*\")\s*=")
-
-
-class TomlLocator:
-    """Finds the line (1-based) of a key inside a TOML text, by table and array index.
+class KeyLines:
+    """Lines (1-based) of keys in an expectation file, for ``file:line`` errors.
 
     ``line_of("expect", 2, "between")`` is the line of ``between`` inside the third
     ``[[expect]]`` table; ``line_of(None, None, "quiet")`` a top-level key. Falls back to the
-    table header, then to line 1. Good enough for error messages; not a TOML parser.
+    table header, then to line 1. A thin view of the rule files' TOML locator.
     """
 
     def __init__(self, text: str):
-        self._keys: dict[tuple[str | None, int | None, str], int] = {}
-        self._tables: dict[tuple[str | None, int | None], int] = {}
-        counts: dict[str, int] = {}
-        table: str | None = None
-        index: int | None = None
-        depth = 0
-        for number, raw in enumerate(text.splitlines(), start=1):
-            line = _strip_comment(raw)
-            if depth == 0:
-                header = _HEADER.match(line)
-                if header and "=" not in line.split("]")[0]:
-                    name = header.group(2).replace('"', "").replace(" ", "")
-                    if header.group(1) == "[[":
-                        index = counts.get(name, 0)
-                        counts[name] = index + 1
-                    else:
-                        index = None
-                    table = name
-                    self._tables.setdefault((table, index), number)
-                    continue
-                key = _KEY.match(line)
-                if key:
-                    self._keys.setdefault((table, index, key.group(1).strip('"')), number)
-            depth = max(0, depth + line.count("[") - line.count("]"))
+        self._loc = TomlLocator(text)
 
     def line_of(self, table: str | None, index: int | None, key: str | None = None) -> int:
         """Line of ``key`` in the table (or of the table header when ``key`` is None)."""
-        if key is not None and (table, index, key) in self._keys:
-            return self._keys[(table, index, key)]
-        return self._tables.get((table, index), 1)
-
-
-def _strip_comment(line: str) -> str:
-    """The line without a trailing ``# comment`` and without string contents (for bracket counts)."""
-    out: list[str] = []
-    quote = ""
-    for ch in line:
-        if quote:
-            if ch == quote:
-                quote = ""
-                out.append(ch)
-            continue
-        if ch in "\"'":
-            quote = ch
-            out.append(ch)
-            continue
-        if ch == "#":
-            break
-        out.append(ch)
-    return "".join(out)
+        return self._loc.line(tuple(p for p in (table, index, key) if p is not None))
 
 
 # --------------------------------------------------------------------------------------------
@@ -242,7 +194,7 @@ def parse_expectations(
     :data:`KNOWN_CUES`). Raises :class:`ExpectationError` listing every problem.
     """
     cues_ok = KNOWN_CUES if known_cues is None else known_cues
-    loc = TomlLocator(text)
+    loc = KeyLines(text)
     problems: list[str] = []
 
     def bad(line: int, message: str) -> None:
@@ -332,7 +284,7 @@ def parse_expectations(
 def _parse_one(
     item: dict[str, Any],
     i: int,
-    loc: TomlLocator,
+    loc: KeyLines,
     bad: Any,
     cues_ok: frozenset[str],
 ) -> Expected | None:
@@ -455,7 +407,7 @@ __all__ = [
     "ExpectationError",
     "Expectations",
     "Expected",
-    "TomlLocator",
+    "KeyLines",
     "dump_expectations",
     "load_expectations",
     "parse_expectations",

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from voiceassist.errors import ConfigError
+from voiceassist.escalation.tomlpos import TomlLocator
 from voiceassist.paths import user_config_dir
 
 SYSTEM_CONFIG = Path("/etc/voiceassist/config.toml")
@@ -267,23 +268,6 @@ class Settings(Mapping[str, Any]):
         return {k[len(prefix) :]: v.value for k, v in self._values.items() if k.startswith(prefix)}
 
 
-def _line_of(text: str, section: str, name: str | None) -> int:
-    """Best-effort 1-based line of ``[section]`` / ``name =`` in TOML text (0 when unknown)."""
-    lines = text.splitlines()
-    in_section = False
-    header = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-]+)\s*\]")
-    for i, line in enumerate(lines, 1):
-        m = header.match(line)
-        if m:
-            in_section = m.group(1) == section
-            if in_section and name is None:
-                return i
-            continue
-        if in_section and name is not None and re.match(rf"^\s*{re.escape(name)}\s*=", line):
-            return i
-    return 0
-
-
 def read_config_file(path: Path) -> dict[str, Any]:
     """Parse and validate one config file; returns ``{"section.name": value}``.
 
@@ -328,6 +312,7 @@ def validate_config_data(
     """
     out: dict[str, Any] = {}
     sections = {key.split(".")[0] for key in SCHEMA}
+    loc = TomlLocator(text)
 
     def fail(msg: str) -> None:
         if problems is None:
@@ -337,7 +322,7 @@ def validate_config_data(
     for section, table in data.items():
         if section not in sections:
             fail(
-                f"{path}:{_line_of(text, section, None)}: unknown section [{section}] "
+                f"{path}:{loc.line((section,))}: unknown section [{section}] "
                 f"(known: {', '.join(sorted(sections))})"
             )
             continue
@@ -346,7 +331,7 @@ def validate_config_data(
             continue
         for name, raw in table.items():
             key = f"{section}.{name}"
-            line = _line_of(text, section, name)
+            line = loc.line((section, name))
             opt = SCHEMA.get(key)
             if opt is None:
                 fail(f"{path}:{line}: unknown key {key}")
