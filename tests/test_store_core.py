@@ -263,3 +263,33 @@ def test_oversized_fields_are_rejected_and_the_call_goes_on(store_url: str, tmp_
     r.close()
     assert r.rejected == 2
     assert rows(store_url, "SELECT at_ms FROM cue_events") == [(2000,)]
+
+
+def test_a_new_sqlite_store_opened_by_several_connections_at_once_is_never_locked(tmp_path: Path) -> None:
+    """The recorder's writer thread and its flag reader open a fresh database at the same moment
+    (first call on a new workstation); switching it to WAL must wait for the other, not fail with
+    'database is locked' and send the first call's records to the spool."""
+    import threading
+
+    for attempt in range(15):
+        url = f"sqlite://{tmp_path / f'fresh{attempt}.db'}"
+        errors: list[BaseException] = []
+        start = threading.Barrier(4)
+
+        def open_it(url: str = url, errors: list[BaseException] = errors,
+                    start: threading.Barrier = start) -> None:
+            start.wait()
+            try:
+                with Store.open(url) as store:
+                    store.schema_version()
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=open_it) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == [], f"attempt {attempt}: {errors[0]}"
+        with Store.open(url) as store:
+            assert store.schema_version() == LATEST

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,26 @@ from voiceassist.store.validate import RecordRejected
 Dialect = Literal["sqlite", "postgresql"]
 #: Seconds to wait for a PostgreSQL connection before calling the database down.
 CONNECT_TIMEOUT_S = 3
+
+
+#: Seconds an SQLite connection waits for another one's lock before calling the file locked.
+SQLITE_BUSY_S = 10.0
+
+
+def _enable_wal(raw: sqlite3.Connection) -> None:
+    """Switch the file to WAL. On a brand-new file several connections (the recorder's writer
+    thread and its flag reader, two processes) race for the exclusive lock this needs, and SQLite
+    answers the losers 'database is locked' at once, without its busy handler: retry until
+    :data:`SQLITE_BUSY_S` has passed."""
+    deadline = time.monotonic() + SQLITE_BUSY_S
+    while True:
+        try:
+            raw.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 class StoreUnavailable(StoreError):
@@ -100,10 +121,11 @@ class Connection:
             if new:
                 fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
                 os.close(fd)
-            raw = sqlite3.connect(str(path), timeout=10.0, isolation_level=None, check_same_thread=False)
-            raw.execute("PRAGMA journal_mode=WAL")
+            raw = sqlite3.connect(str(path), timeout=SQLITE_BUSY_S, isolation_level=None,
+                                  check_same_thread=False)
+            _enable_wal(raw)
             raw.execute("PRAGMA synchronous=FULL")
-            raw.execute("PRAGMA busy_timeout=10000")
+            raw.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_S * 1000)}")
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailable(
                 f"cannot open the SQLite store {path}: {exc}",
