@@ -83,3 +83,22 @@ def test_unknown_language_is_a_config_error() -> None:
         text=True,
     )
     assert r.returncode == 9 and "no rules for language 'xx'" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_non_finite_times_are_reported_and_skipped() -> None:
+    # JSON allows 1e400 (infinity) and NaN; neither is a time in ms.
+    rows, err, rc = detect(
+        '{"text": "you idiot", "start_ms": 1e400}\n{"text": "you idiot", "end_ms": NaN}\nyou moron\n'
+    )
+    assert rc == 0
+    assert "line 1" in err and "line 2" in err and '"start_ms"' in err and '"end_ms"' in err
+    assert [(r["line"], r["cue"]) for r in rows] == [(3, "use_their_name")]
+
+
+def test_lone_surrogates_in_json_text_still_give_encodable_output() -> None:
+    # "\ud800" is valid JSON but no Unicode character: the cue line must still be UTF-8.
+    rows, err, rc = detect('{"call": "c\\udfff", "text": "you idiot\\ud800"}\n')
+    assert rc == 0 and err == ""
+    assert [r["cue"] for r in rows] == ["use_their_name"]
+    for r in rows:
+        json.dumps(r, ensure_ascii=False).encode("utf-8")

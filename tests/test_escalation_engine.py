@@ -242,3 +242,41 @@ def test_cue_fired_on_partial_is_not_repeated_by_final() -> None:
     )
     assert [c.cue for c in part] == ["call_security", "report_threat"]
     assert e.process(Transcript("caller", "final", text, 0, 5000, words, 0)) == []
+
+
+NAME_INTROS = {
+    "it": "buongiorno, mi chiamo Giulia",
+    "es": "buenos días, me llamo Ana",
+    "pl": "dzień dobry, nazywam się Marek",
+    "ko": "안녕하세요 제 이름은 민수입니다",
+    "en": "hello, my name is John",
+}
+INSULTS = {
+    "it": "sei un idiota",
+    "es": "eres un idiota",
+    "pl": "ty idioto",
+    "ko": "너 바보야",
+    "en": "you idiot",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(NAME_INTROS))
+@pytest.mark.parametrize("named", [True, False])
+def test_script_stays_whole_without_an_agent_name(lang: str, named: bool) -> None:
+    """call.agent_name defaults to "": the {agent} clause goes, the sentence stays whole."""
+    with_agent = load_engine(lang, agent_name="Zora")
+    without = load_engine(lang)
+    scripts = []
+    for e in (with_agent, without):
+        texts = ([NAME_INTROS[lang]] if named else []) + [INSULTS[lang]]
+        cues = [c for k, t in enumerate(texts) for c in say(e, t, k * 10000, k)]
+        scripts.append(next(c.script for c in cues if c.cue == "use_their_name"))
+    full, bare = scripts
+    assert "Zora" in full
+    # Nothing but the agent's clause is lost: every word of the bare script is in the full one,
+    # in the same order, and the words next to the agent's name are gone with it.
+    words = full.lower().replace(",", " ").split()
+    kept = bare.lower().replace(",", " ").split()
+    assert kept == [w for w in words if w in kept], (full, bare)
+    i = words.index(next(w for w in words if "zora" in w))
+    assert words[i - 1] not in kept, (full, bare)

@@ -131,3 +131,44 @@ def test_work_grows_linearly(chunk: str) -> None:
     # 4x the input costs about 4x the pattern tests (slack for patterns cut short at the end);
     # quadratic work would give ~16x.
     assert ops_big <= 4.5 * ops_small + 300
+
+
+GUARD_CHUNKS = {
+    "en": "you idiot not said my neighbour he said i know where you live f***",
+    "it": "sei un idiota non ha detto mio vicino",
+    "pl": "ty idioto nie powiedział że jesteś głupi",
+    "es": "eres un idiota no dijo mi vecino que",
+    "ko": "너 바보야 아니 그가 말했어 멍청이",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(GUARD_CHUNKS))
+def test_guard_work_grows_linearly(lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Guards and targets look only near each match: a 4x longer utterance costs about 4x
+    (the whole engine, not only the matcher; counted as reads of a match's position)."""
+    from voiceassist.escalation.matcher import Match
+
+    count = [0]
+    start_prop, end_prop = Match.start, Match.end
+
+    def start(self: Match[object]) -> int:
+        count[0] += 1
+        return start_prop.fget(self)  # type: ignore[no-any-return, attr-defined]
+
+    def end(self: Match[object]) -> int:
+        count[0] += 1
+        return end_prop.fget(self)  # type: ignore[no-any-return, attr-defined]
+
+    monkeypatch.setattr(Match, "start", property(start))
+    monkeypatch.setattr(Match, "end", property(end))
+    engine = load_engine(lang)
+
+    def reads(text: str) -> int:
+        engine.reset()
+        count[0] = 0
+        engine.process(Transcript("caller", "final", text, 0, 4000, words_for(text, 0, 4000), 0))
+        return count[0]
+
+    small = reads(" ".join([GUARD_CHUNKS[lang]] * 25))
+    big = reads(" ".join([GUARD_CHUNKS[lang]] * 100))
+    assert big <= 4.5 * small + 300, (small, big)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +27,8 @@ from voiceassist.errors import ExitCode
 DEFAULT_CALL = "default"
 #: Spacing of consecutive utterances of a call without times, ms.
 STEP_MS = 4000
+#: Lone UTF-16 surrogates: valid in JSON escapes ("\\ud800"), not encodable as UTF-8.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def register(subparsers: Any) -> None:
@@ -68,10 +72,13 @@ def parse_line(raw: str) -> tuple[str, str, int | None, int | None, str] | str:
         return '"text" must be a string'
     if speaker not in ("caller", "agent"):
         return '"speaker" must be "caller" or "agent"'
+    call, text = _SURROGATE.sub("\ufffd", call), _SURROGATE.sub("\ufffd", text)
     times: list[int | None] = []
     for key in ("start_ms", "end_ms"):
         v = obj.get(key)
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int | float) or v < 0):
+        if v is not None and (
+            isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0
+        ):
             return f'"{key}" must be a number of ms >= 0'
         times.append(None if v is None else int(v))
     return (call, text, times[0], times[1], speaker)

@@ -16,6 +16,7 @@ made on a partial transcript is the one the final would make.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from voiceassist.escalation.matcher import Match
@@ -41,6 +42,10 @@ class Hit:
     detail: str = ""
 
 
+#: Marker spans by token position: position -> [(index in the span list, span)].
+_ByPos = dict[int, list[tuple[int, Span]]]
+
+
 class Markers:
     """Marker spans of one token list, computed lazily per marker list."""
 
@@ -51,12 +56,33 @@ class Markers:
         self._tokens = tokens
         self._limit = limit
         self._spans: dict[str, list[Span]] = {}
+        #: Per marker list: spans by start token and by end token, with their list position.
+        self._index: dict[str, tuple[_ByPos, _ByPos]] = {}
         #: Token indices that start a new sentence (from punctuation, when the text has it).
         self.breaks = breaks
+        self._sorted_breaks = sorted(breaks)
 
     def same_sentence(self, end: int, start: int) -> bool:
         """No sentence starts between token ``end`` (exclusive end of a marker) and ``start``."""
-        return not any(end <= b <= start for b in self.breaks)
+        i = bisect_left(self._sorted_breaks, end)
+        return not (i < len(self._sorted_breaks) and self._sorted_breaks[i] <= start)
+
+    def near(self, name: str, by: str, lo: int, hi: int) -> list[Span]:
+        """Spans of ``name`` whose start (``by="start"``) or end (``"end"``) is in ``[lo, hi]``,
+        in list order. Looks only at the positions in the range, so guard work per match does not
+        grow with the length of the utterance."""
+        idx = self._index.get(name)
+        if idx is None:
+            by_start: _ByPos = {}
+            by_end: _ByPos = {}
+            for k, s in enumerate(self.spans(name)):
+                by_start.setdefault(s.start, []).append((k, s))
+                by_end.setdefault(s.end, []).append((k, s))
+            idx = self._index[name] = (by_start, by_end)
+        table = idx[0] if by == "start" else idx[1]
+        got = [x for pos in range(max(lo, 0), hi + 1) for x in table.get(pos, ())]
+        got.sort(key=lambda x: x[0])
+        return [s for _, s in got]
 
     def spans(self, name: str) -> list[Span]:
         got = self._spans.get(name)
@@ -80,7 +106,7 @@ def assess(m: Match[Entry], markers: Markers, params: EngineParams, *, n_tokens:
     """Apply the entry's guards and directedness to one match."""
     e = m.payload
     if "negation" in e.guards:
-        for s in markers.spans("negation"):
+        for s in markers.near("negation", "end", m.start - params.negation_gap, m.start):
             if (
                 s.end <= m.start
                 and m.start - s.end <= params.negation_gap
@@ -88,7 +114,7 @@ def assess(m: Match[Entry], markers: Markers, params: EngineParams, *, n_tokens:
             ):
                 return Hit(e, m, 0.0, "", "negation", f"negation marker {s.text!r} before the match")
     if "reported" in e.guards:
-        for s in markers.spans("reported"):
+        for s in markers.near("reported", "end", m.start - params.reported_window, m.start):
             if (
                 s.end <= m.start
                 and m.start - s.end <= params.reported_window
@@ -118,17 +144,17 @@ def _target(
     m: Match[Entry], markers: Markers, params: EngineParams, *, n_tokens: int, final: bool
 ) -> tuple[str, str]:
     # A second-person marker inside the match ("you idiot" as one pattern).
-    for s in markers.spans("second_person"):
+    for s in markers.near("second_person", "start", m.start, m.end):
         if s.start >= m.start and s.end <= m.end:
             return "agent", f"second person {s.text!r} inside the match"
     # An object right after the match: "stupid printer", "fucking website".
-    for s in markers.spans("objects"):
+    for s in markers.near("objects", "start", m.end, m.end + 1):
         if m.end <= s.start and s.end - m.end <= params.direct_window_after and s.start - m.end <= 1:
             return "object", f"object {s.text!r} right after the match"
     # Nearest target before the match.
     best: tuple[int, int, str, str] | None = None
     for rank, (name, kind) in enumerate(_KINDS):
-        for s in markers.spans(name):
+        for s in markers.near(name, "end", m.start - params.direct_window_before, m.start):
             if s.end <= m.start and m.start - s.end <= params.direct_window_before:
                 key = (m.start - s.end, rank, kind, s.text)
                 if best is None or key < best:
@@ -136,7 +162,7 @@ def _target(
     if best is not None:
         return best[2], f"nearest target before: {best[3]!r}"
     for rank, (name, kind) in enumerate(_KINDS):
-        for s in markers.spans(name):
+        for s in markers.near(name, "start", m.end, m.end + params.direct_window_after):
             if s.start >= m.end and s.end - m.end <= params.direct_window_after:
                 key = (s.start - m.end, rank, kind, s.text)
                 if best is None or key < best:
