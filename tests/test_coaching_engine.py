@@ -273,3 +273,22 @@ def test_the_same_jargon_term_twice_is_not_a_stream_of_jargon() -> None:
         ("agent", "Yes, the ONT light is green.", 8000, 10000),
     ]
     assert play(load_coaching("en"), twice, 20_000) == []
+
+
+def test_an_off_switch_that_names_nothing_is_a_config_error() -> None:
+    """``cues.coaching_off = ["talkover"]`` (a typo for talk_over) must not silently leave the
+    cue on: the agent is told which names exist."""
+    import pytest
+
+    from voiceassist.coaching.loader import coaching_from_settings
+    from voiceassist.errors import ConfigError
+
+    for typo in ("talkover", "pace", "slow-down"):
+        with pytest.raises(ConfigError, match=typo) as err:
+            coaching_from_settings({"call.lang": "en", "cues.coaching_off": (typo,)}, remember_openings=False)
+        assert "talk_over" in str(err.value) and "slow_down" in str(err.value)
+    coach = coaching_from_settings(
+        {"call.lang": "en", "cues.coaching_off": ("talk_over", "slow_down", "plain_words")},
+        remember_openings=False,
+    )
+    assert coach is not None and coach.off == {"talk_over", "slow_down", "plain_words"}

@@ -74,3 +74,50 @@ def test_bad_input_gets_a_clear_message_and_exit_code(
     assert main(argv) == code
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["flags", "export", "--csv", "-o", "{dir}"],  # a folder, not a file
+        ["flags", "export", "--csv", "-o", "{blocked}/flags.csv"],  # parent is a file
+        ["incidents", "export", "{incident}", "--format", "json", "-o", "{dir}"],
+        ["incidents", "export", "{incident}", "--format", "html", "-o", "{blocked}/report.html"],
+    ],
+)
+def test_an_unwritable_output_file_is_a_clear_error(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from test_store_helpers import cue, final
+
+    url = f"sqlite://{tmp_path / 'o.db'}"
+    r = recorder(url, tmp_path, Clock())
+    r.start_call("t", lang="en", agent="dana", caller_id="+393331234567")
+    r.on_event(final(1_000, 2_000, "I will hurt you"))
+    r.on_event(cue(1_500, "call_security", "threat", severity="urgent", form="violence"))
+    r.end_call(3_000)
+    r.close()
+    assert main(["incidents", "list", "--json", "--db", url]) == 0
+    incident = json.loads(capsys.readouterr().out)[0]["id"]
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file")
+    args = [a.format(dir=tmp_path, blocked=blocked, incident=incident) for a in argv]
+    assert main([*args, "--db", url]) == ExitCode.FILE_NOT_FOUND
+    err = capsys.readouterr().err
+    assert "cannot write" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["incidents", "list", "--limit", "0"], "--limit"),
+        (["supervise", "--once", "--minutes", "-1"], "--minutes"),
+        (["supervise", "--once", "--limit", "-5"], "--limit"),
+    ],
+)
+def test_nonsense_counts_are_refused(
+    argv: list[str], words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main([*argv, "--db", f"sqlite://{tmp_path / 'n.db'}"]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err

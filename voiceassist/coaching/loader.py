@@ -84,11 +84,17 @@ def load_coaching(
 ) -> CoachingEngine:
     """A coaching engine for one call: caller language ``lang``, agent language ``agent_lang``
     (default the same). Raises :class:`ConfigError` when the policy or a needed lexicon has
-    problems."""
+    problems, or ``off`` names neither a signal nor a coaching cue id."""
     layers = rule_layers(rule_dirs)
     policy, problems = load_coaching_policy(layers)
     if problems:
         raise ConfigError(f"invalid coaching policy: {problems[0]}", hint="run `voiceassist rules check`")
+    known = sorted(set(policy.signals) | {sp.cue for sp in policy.signals.values()})
+    unknown = [name for name in off if name not in known]
+    if unknown:
+        names = ", ".join(map(repr, unknown))
+        raise ConfigError(f"cues.coaching_off: unknown coaching signal or cue {names}",
+                          hint=f"use signal names or cue ids: {', '.join(known)}")
     agent = _lexicon_or_raise(agent_lang or lang, layers)
     caller = agent if (agent_lang or lang) == lang else _lexicon_or_raise(lang, layers)
     return CoachingEngine(agent, policy, caller_lexicon=caller, vad=vad, off=off, caller_angry=caller_angry,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from voiceassist.errors import ExitCode, UsageError
-from voiceassist.store.cli import add_db_option, config_from_args, fmt_time, open_store
+from voiceassist.store.cli import add_db_option, config_from_args, fmt_time, open_store, write_output
 from voiceassist.store.spool import scrub_caller
 from voiceassist.store.validate import normalize_caller_id
 
@@ -120,7 +120,7 @@ def run_export(args: argparse.Namespace) -> int:
         writer.writerow([f.caller_id, f.category, f.count, _iso(f.first_seen), _iso(f.last_seen),
                          _iso(f.expires_at), f.last_reason])
     if args.output:
-        args.output.write_text(buf.getvalue(), encoding="utf-8")
+        write_output(args.output, buf.getvalue())
         print(f"{len(flags)} flag(s) written to {args.output}")
     else:
         sys.stdout.write(buf.getvalue())

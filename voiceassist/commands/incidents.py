@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from voiceassist.errors import ExitCode
-from voiceassist.store.cli import add_db_option, fmt_call_ms, fmt_time, open_store
+from voiceassist.store.cli import add_db_option, fmt_call_ms, fmt_time, open_store, positive, write_output
 from voiceassist.store.report import incident_html, incident_json
 
 
@@ -34,8 +34,9 @@ def register(sub: Any) -> None:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    limit = positive(args.limit, "--limit")
     with open_store(args) as store:
-        rows = store.incidents(limit=args.limit)
+        rows = store.incidents(limit=limit)
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return int(ExitCode.OK)
@@ -72,7 +73,7 @@ def run_export(args: argparse.Namespace) -> int:
         inc = store.incident(args.id)
     text = incident_json(inc) if args.format == "json" else incident_html(inc)
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        write_output(args.output, text)
         print(f"incident {inc['id'][:8]} written to {args.output}")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from voiceassist.errors import ExitCode
-from voiceassist.store.cli import add_db_option, fmt_call_ms, open_store
+from voiceassist.store.cli import add_db_option, fmt_call_ms, open_store, positive
 from voiceassist.store.store import Store, now_ms
 
 
@@ -44,6 +44,8 @@ def render(store: Store, minutes: int, limit: int, now: int | None = None) -> st
 
 
 def run(args: argparse.Namespace) -> int:
+    positive(args.minutes, "--minutes")
+    positive(args.limit, "--limit")
     with open_store(args) as store:
         if args.once:
             print(render(store, args.minutes, args.limit))

@@ -6,8 +6,10 @@ import argparse
 import datetime as dt
 import getpass
 import os
+from pathlib import Path
 from typing import Any, Literal
 
+from voiceassist.errors import InputFileError, UsageError
 from voiceassist.store.config import StoreConfig
 from voiceassist.store.store import Store
 
@@ -21,8 +23,6 @@ def add_db_option(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace) -> StoreConfig:
     """Store settings from the config files/environment, with ``--db`` on top."""
-    from pathlib import Path
-
     from voiceassist.settings import load_settings
 
     settings = load_settings(config_file=Path(args.config) if getattr(args, "config", None) else None)
@@ -34,6 +34,22 @@ def config_from_args(args: argparse.Namespace) -> StoreConfig:
 
 def open_store(args: argparse.Namespace, *, upgrade: Literal["auto", "check", "none"] = "auto") -> Store:
     return Store.open(config_from_args(args).effective_url, upgrade=upgrade)
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write an export file (``-o``); a folder, a missing parent or no permission is exit 3."""
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise InputFileError(f"cannot write {path}: {exc.strerror or exc}",
+                             hint="give a file path in a folder that exists and is writable") from None
+
+
+def positive(value: int, option: str) -> int:
+    """``value`` when it is 1 or more, else a usage error naming ``option``."""
+    if value < 1:
+        raise UsageError(f"{option} must be 1 or more, not {value}")
+    return value
 
 
 def default_agent() -> str:
