@@ -132,3 +132,18 @@ def test_cue_cache_state_is_reported_and_rendering_fixes_it(
     check = _report(capsys)["cue cache"]
     assert check["status"] == "ok"
     assert re.match(r"(\d+) of \1 it cue phrases rendered", check["detail"]), check["detail"]
+
+
+def test_unwritable_diagnostic_log_file(workstation: Path, tmp_path: Path, capsys) -> None:
+    """``run`` refuses to start when log.file cannot be written, so doctor must fail on it too."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    workstation.write_text(workstation.read_text() + f'[log]\nfile = "{blocker}/va.log"\n')
+    rc = main(["doctor", "--json", "--no-load", "--config", str(workstation)])
+    check = _report(capsys)["log file"]
+    assert rc == 1 and check["status"] == "fail" and check["code"] == "logfile-unwritable"
+    assert "log.file" in check["fix"]
+    fixed = workstation.read_text().replace(f"{blocker}/va.log", str(tmp_path / "logs" / "va.log"))
+    workstation.write_text(fixed)
+    main(["doctor", "--json", "--no-load", "--config", str(workstation)])
+    assert _report(capsys)["log file"]["status"] == "ok"

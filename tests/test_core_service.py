@@ -46,3 +46,22 @@ def test_install_with_missing_config_is_a_config_error(tmp_path: Path, monkeypat
     monkeypatch.setenv("HOME", str(tmp_path))
     assert main(["service", "install", "--config", str(tmp_path / "nope.toml")]) == 9
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_stop_is_a_clean_exit_for_systemd() -> None:
+    """``run`` exits 130 after the SIGTERM of ``systemctl --user stop`` (call log flushed); the
+    unit must count that as success, or every stop leaves the unit 'failed'."""
+    lines = service.unit_text(python="/usr/bin/python3").splitlines()
+    assert "SuccessExitStatus=130" in lines
+
+
+def test_install_with_an_invalid_config_is_refused(tmp_path: Path, monkeypatch, capsys) -> None:
+    """A service started with a broken config would only crash-loop: refuse it with file:line."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(service.shutil, "which", lambda name: None)
+    cfg = tmp_path / "agent.toml"
+    cfg.write_text('[call]\nlang = "fr"\n', encoding="utf-8")
+    assert main(["service", "install", "--config", str(cfg)]) == 9
+    err = capsys.readouterr().err
+    assert f"{cfg}:2: call.lang must be one of" in err and "config check" in err
+    assert not (tmp_path / ".config" / "systemd" / "user" / "voiceassist.service").exists()

@@ -138,3 +138,28 @@ def test_docs_config_reference_is_current() -> None:
     )
     for key in SCHEMA:
         assert f"`{key.split('.', 1)[1]}`" in doc.read_text(encoding="utf-8")
+
+
+def test_check_a_file_that_is_not_utf8_is_a_problem_not_a_crash(tmp_path: Path, capsys) -> None:
+    """A config saved as UTF-16 (e.g. by a Windows editor) is reported, never a traceback."""
+    bad = tmp_path / "utf16.toml"
+    bad.write_bytes('[call]\nlang = "it"\n'.encode("utf-16"))
+    (problem,) = check_config_file(bad)
+    assert problem.startswith(f"{bad}:0: cannot read config file") and "UTF-8" in problem
+    assert main(["config", "check", str(bad)]) == 1
+    assert "UTF-8" in capsys.readouterr().out
+
+
+def test_a_key_where_a_section_belongs_names_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "flat.toml"
+    bad.write_text('# IT settings\n\ncall = "it"\n', encoding="utf-8")
+    assert check_config_file(bad) == [f"{bad}:3: call must be a [call] table, not a value"]
+
+
+@pytest.mark.parametrize("value", ["nan", "-nan", "+nan"])
+def test_not_a_number_is_rejected(tmp_path: Path, value: str) -> None:
+    bad = tmp_path / "nan.toml"
+    bad.write_text(f"[cues]\ngain_dbfs = {value}\n", encoding="utf-8")
+    assert check_config_file(bad) == [f"{bad}:2: cues.gain_dbfs must be a number, not nan"]
+    with pytest.raises(ConfigError, match="must be a number"):
+        load_settings(env={"VOICEASSIST_CUES_GAIN_DBFS": "nan"}, use_system=False, use_user=False)

@@ -89,3 +89,18 @@ def test_demo_asr_says_clearly_when_there_is_no_model(
     err = capsys.readouterr().err
     assert code == 6
     assert "no speech model installed for en" in err
+
+
+@pytest.mark.parametrize("name", ["a-folder", "mix.mp3"])
+def test_cli_demo_bad_out_is_refused_up_front(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+        name: str) -> None:
+    """--out naming a folder or a non-WAV file: a clear error before any call runs, no traceback."""
+    monkeypatch.setenv("VOICEASSIST_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("VOICEASSIST_CONFIG_DIR", str(tmp_path / "config"))
+    (tmp_path / "a-folder").mkdir()
+    code = main(["demo", "--fast", "--lang", "en", "--out", str(tmp_path / name)])
+    captured = capsys.readouterr()
+    assert code == 2, captured.err
+    assert "--out" in captured.err and ".wav" in captured.err
+    assert "== en" not in captured.out

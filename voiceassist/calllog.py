@@ -61,7 +61,7 @@ class CallLog:
     """
 
     def __init__(self, directory: Path | None, call_id: str, *, redact: bool = False) -> None:
-        self.directory = directory if directory is not None else default_log_dir()
+        self.directory = Path(directory).expanduser() if directory is not None else default_log_dir()
         self.call_id = call_id
         self.redact = redact
         self.path = self.directory / f"{call_id}.jsonl"

@@ -31,7 +31,7 @@ from voiceassist.audio.block import RATE_HZ, samples_to_ms
 from voiceassist.cues.bank import CueBank
 from voiceassist.cues.level import float_to_pcm16, pcm16_to_float
 from voiceassist.cues.player import CoreEvent, PlaybackCore, Request
-from voiceassist.errors import InputFileError, ModelError
+from voiceassist.errors import InputFileError, ModelError, UsageError
 from voiceassist.events import Cue, Event, Transcript
 from voiceassist.paths import shipped_data_dir
 from voiceassist.pipeline import CueEngine
@@ -317,6 +317,7 @@ def run_demo(
     from voiceassist.audio.files import open_audio_file
     from voiceassist.pipeline import Pipeline
 
+    _check_out(opts.out)
     calls = demo_calls(opts.langs)
     if opts.asr:
         _check_some_model(calls)
@@ -352,11 +353,19 @@ def run_demo(
     result.duration_ms = samples_to_ms(mix.offset)
     try:
         opts.out.parent.mkdir(parents=True, exist_ok=True)
-        sf.write(str(opts.out), mix.stereo(), RATE_HZ, subtype="PCM_16")
-    except (OSError, RuntimeError) as exc:
+        sf.write(str(opts.out), mix.stereo(), RATE_HZ, format="WAV", subtype="PCM_16")
+    except (OSError, RuntimeError, TypeError, ValueError) as exc:
         raise InputFileError(f"cannot write {opts.out}: {exc}",
                              hint="pass --out with a writable path") from None
     return result
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an ``--out`` that cannot be the stereo WAV before any call runs."""
+    if out.is_dir():
+        raise UsageError(f"--out {out} is a folder", hint="give a file name ending in .wav")
+    if out.suffix.lower() != ".wav":
+        raise UsageError(f"--out {out}: the demo writes a WAV file", hint="give a file name ending in .wav")
 
 
 def _check_some_model(calls: list[DemoCall]) -> None:

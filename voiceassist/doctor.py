@@ -326,6 +326,30 @@ def check_log_dir(settings: Mapping[str, Any]) -> list[CheckResult]:
     return [CheckResult("call log", "fail", problem, "logdir-unwritable", fix)]
 
 
+def check_log_file(settings: Mapping[str, Any]) -> list[CheckResult]:
+    """The diagnostic log file (``log.file``), when set: ``run`` refuses to start without it."""
+    if not settings["log.file"]:
+        return []
+    path = Path(str(settings["log.file"])).expanduser()
+    problem = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if path.is_dir():
+            problem = f"{path} is a folder"
+        elif path.exists():
+            with path.open("a", encoding="utf-8"):
+                pass
+        else:
+            with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".doctor-", delete=True):
+                pass
+    except OSError as exc:
+        problem = f"{path} is not writable: {exc.strerror or exc}"
+    if problem is None:
+        return [CheckResult("log file", "ok", f"{path} (rotated)")]
+    fix = "set log.file to a file the agent can write, or leave it empty to log to the journal"
+    return [CheckResult("log file", "fail", problem, "logfile-unwritable", fix)]
+
+
 def check_store(settings: Mapping[str, Any]) -> list[CheckResult]:
     from voiceassist.store.backend import Connection, parse_url
     from voiceassist.store.config import default_url
@@ -358,6 +382,7 @@ def run_checks(settings: Mapping[str, Any], *, load_models: bool = True) -> list
         ("voices", lambda: check_voices(settings)),
         ("rules", lambda: check_rules(settings)),
         ("call log", lambda: check_log_dir(settings)),
+        ("log file", lambda: check_log_file(settings)),
         ("store", lambda: check_store(settings)),
     ]
     results: list[CheckResult] = []

@@ -46,6 +46,8 @@ def unit_text(
             "RestartSec=5",
             "KillSignal=SIGTERM",
             "TimeoutStopSec=15",
+            # run exits 130 after SIGTERM, once the call log is flushed: a clean stop, not a failure.
+            "SuccessExitStatus=130",
             "Environment=PYTHONUNBUFFERED=1",
             "",
             "[Install]",
@@ -62,6 +64,19 @@ def _systemctl(*args: str) -> subprocess.CompletedProcess[str] | None:
     return subprocess.run([exe, "--user", *args], capture_output=True, text=True, timeout=30, check=False)
 
 
+def _check_configs(config: Path | None) -> None:
+    """Refuse to install a service that would only crash-loop on an invalid config file (the
+    system file and ``config``, or the user file when there is no ``config``)."""
+    from voiceassist.settings import check_config_file, system_config_file, user_config_file
+
+    files = [system_config_file(), config if config is not None else user_config_file()]
+    problems = [line for f in files if f.is_file() for line in check_config_file(f)]
+    if problems:
+        more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise ConfigError("the service would not start: " + "; ".join(problems[:3]) + more,
+                          hint="fix the file; `voiceassist config check FILE` lists every problem")
+
+
 def install(*, config: Path | None = None, enable: bool = True) -> tuple[Path, str]:
     """Write the unit file and, when a user systemd is reachable, enable and start it.
 
@@ -69,6 +84,7 @@ def install(*, config: Path | None = None, enable: bool = True) -> tuple[Path, s
     """
     if config is not None and not config.is_file():
         raise ConfigError(f"config file {config} does not exist", hint="create it or leave out --config")
+    _check_configs(config)
     path = unit_dir() / UNIT_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(unit_text(config=config.resolve() if config else None), encoding="utf-8")

@@ -11,6 +11,7 @@ override the path with ``VOICEASSIST_SYSTEM_CONFIG``) and ``<user config dir>/co
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -46,6 +47,8 @@ class Option:
             value = _parse_text(raw, self.kind, self.key, where)
         if self.kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
+        if isinstance(value, float) and math.isnan(value):
+            raise ConfigError(f"{where}: {self.key} must be a number, not nan")
         if self.kind is list:
             if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{where}: {self.key} must be a list of strings")
@@ -156,7 +159,8 @@ _OPTIONS = [
         "cues.coaching_off",
         list,
         (),
-        "Coaching cue ids or signal names (talkover, pace, jargon ...) the agent turned off.",
+        "Coaching signals (talk_over, rushing, jargon ...) or cue ids (dont_interrupt, slow_down ...) "
+        "the agent turned off; see docs/coaching.md.",
     ),
     Option(
         "rules.extra_dirs", list, (), "Deployment rule folders that extend or override the shipped rules."
@@ -277,7 +281,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}:0: cannot read config file: not UTF-8 text (save it as UTF-8)") from None
+    except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc}") from None
     try:
         data = tomllib.loads(text)
@@ -293,6 +299,8 @@ def check_config_file(path: Path) -> list[str]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         return [f"{path}:0: cannot read config file: {exc}"]
+    except UnicodeDecodeError:
+        return [f"{path}:0: cannot read config file: not UTF-8 text (save it as UTF-8)"]
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -327,7 +335,7 @@ def validate_config_data(
             )
             continue
         if not isinstance(table, dict):
-            fail(f"{path}:0: {section} must be a [section] table")
+            fail(f"{path}:{loc.line((section,))}: {section} must be a [{section}] table, not a value")
             continue
         for name, raw in table.items():
             key = f"{section}.{name}"

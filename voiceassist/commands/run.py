@@ -84,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
     model_loc = resolve_model(cfg.lang, cfg.model)
     phrases = list(load_say_texts(cfg.cue_lang, cfg.rule_dirs).values())
     load_engine(cfg.lang, agent_lang=cfg.cue_lang, rule_dirs=cfg.rule_dirs, agent_name=cfg.agent_name)
+    coaching_from_settings(settings, remember_openings=False)  # coaching rules and cues.coaching_off
     model = load_vosk_model(model_loc.path)
 
     def source(c: RunConfig, on_status: Any) -> LiveSource:
