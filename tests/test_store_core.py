@@ -73,6 +73,22 @@ def test_a_call_is_recorded_with_summary_and_cue_events(store_url: str, tmp_path
     assert json.loads(cues[1][2]) == ["stronzo", "idiota"]
 
 
+def test_agent_coaching_cues_stay_private_to_the_agent(store_url: str, tmp_path: Path) -> None:
+    """Coaching is about the agent's own habits (issue 8: "keep it private to the agent"): the
+    shared store never holds the agent's coaching cues, nor counts them in the call record."""
+    r = recorder(store_url, tmp_path)
+    r.on_event(CallStarted(call_id="call-1", lang="en", source="x.wav"))
+    r.on_event(cue(1000, "calm_first", category="anger"))
+    r.on_event(cue(3000, "explain_why", category="coaching", rung=2, form="rulebook",
+                   matched=("it's our policy",)))
+    r.on_event(CallEnded(call_id="call-1", at_ms=10_000, reason="hangup"))
+    r.close()
+    (call,) = rows(store_url, "SELECT highest_cue, cue_count, cue_counts FROM calls")
+    assert call[:2] == ("calm_first", 1)
+    assert json.loads(call[2]) == {"calm_first": 1}
+    assert [c[0] for c in rows(store_url, "SELECT cue FROM cue_events")] == ["calm_first"]
+
+
 def test_writing_the_same_records_twice_changes_nothing(store_url: str) -> None:
     batch = [
         rec.make(

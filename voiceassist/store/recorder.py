@@ -39,6 +39,10 @@ from voiceassist.store.writer import Writer
 
 log = logging.getLogger(__name__)
 
+#: Cue categories the shared store never records: our own wellbeing cues, and the agent's
+#: coaching cues (private to the agent: they are about the agent, not the caller).
+_NOT_STORED = frozenset({"wellbeing", "coaching"})
+
 #: How a cue category reads in a flag heads-up.
 FLAG_WORDS = {
     "abuse": "abusive", "threat": "threatening", "racism": "racist", "sexism": "sexist",
@@ -284,7 +288,7 @@ class CallRecorder:
             self.end_call(event.at_ms, reason=event.reason)
 
     def _on_cue(self, call: _Call, cue: Cue) -> None:
-        if cue.category == "wellbeing":
+        if cue.category in _NOT_STORED:
             return
         matched = json.dumps(list(cue.matched), ensure_ascii=False)
         self._submit("cue", {
