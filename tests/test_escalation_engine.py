@@ -280,3 +280,44 @@ def test_script_stays_whole_without_an_agent_name(lang: str, named: bool) -> Non
     assert kept == [w for w in words if w in kept], (full, bare)
     i = words.index(next(w for w in words if "zora" in w))
     assert words[i - 1] not in kept, (full, bare)
+
+
+def _stable_partial_cues(lang: str, text: str) -> list[str]:
+    """Cues from one stable partial holding exactly ``text`` (nothing said after it yet)."""
+    e = load_engine(lang)  # type: ignore[arg-type]
+    words = words_for(text, 0, 3000)
+    return [c.cue for c in e.process(Transcript("caller", "partial", text, 0, 3000, words, 0, stable=True))]
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "you are a useless"),
+        ("en", "you're such an idiot"),
+        ("en", "you are so stupid"),
+        ("it", "sei proprio un cretino"),
+        ("es", "eres un inútil"),
+        ("pl", "jesteś kompletnym idiotą"),
+    ],
+)
+def test_an_insult_after_you_are_cues_without_waiting_for_the_next_word(lang: str, text: str) -> None:
+    """'You are a useless ...': the copula already says who is meant, so the cue goes out when the
+    insult word is heard, not a word later (issue 5: the agent hears it within 300 ms)."""
+    assert _stable_partial_cues(lang, text), f"{lang}: {text!r} waited for the next word"
+
+
+@pytest.mark.parametrize("text", ["you stupid", "this is a stupid", "your useless"])
+def test_an_insult_without_a_copula_still_waits_for_the_next_word(text: str) -> None:
+    """'you stupid printer' and 'your useless website' are about things: one word of look-ahead."""
+    assert _stable_partial_cues("en", text) == []
+
+
+ADDRESSED_SPLIT = ["you are a useless idiot and I am done", "you are a stupid printer guy honestly"]
+
+
+@pytest.mark.parametrize("text", ADDRESSED_SPLIT)
+def test_addressed_insults_give_the_same_output_however_split(text: str) -> None:
+    n = len(text.split())
+    whole = _split_outputs(text, [])
+    for cuts in ([1], [2, 3], list(range(1, n)), [4], [n]):
+        assert _split_outputs(text, [c for c in cuts if 1 <= c <= n]) == whole

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from voiceassist.errors import ConfigError
-from voiceassist.escalation.guards import Hit, Markers, assess, right_context
+from voiceassist.escalation.guards import Hit, Markers, addressed, assess, right_context
 from voiceassist.escalation.loader import load_rules
 from voiceassist.escalation.matcher import Match
 from voiceassist.escalation.model import (
@@ -180,7 +180,7 @@ class Engine:
             key = (match.payload.id, match.start, match.end)
             if key in utt.processed:
                 continue
-            if not final and not self._settled(match, available):
+            if not final and not self._settled(match, available, markers):
                 break
             utt.processed.add(key)
             hit = assess(match, markers, self.params, n_tokens=available if not final else n, final=final)
@@ -266,9 +266,9 @@ class Engine:
                     word_of.append(wi)
         return _Tok(tokens, word_of, words, frozenset(breaks))
 
-    def _settled(self, m: Match[Entry], available: int) -> bool:
+    def _settled(self, m: Match[Entry], available: int, markers: Markers) -> bool:
         e = m.payload
-        if e.directed == "agent":
+        if e.directed == "agent" and addressed(m, markers) is None:
             return m.end + self._right <= available and available > self.params.bare_max_tokens
         return m.end <= available
 

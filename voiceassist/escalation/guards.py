@@ -102,6 +102,16 @@ def right_context(params: EngineParams) -> int:
     return max(params.lookahead_tokens, params.direct_window_after)
 
 
+def addressed(m: Match[Entry], markers: Markers) -> str | None:
+    """The text of an ``address`` marker ("you are a", "sei un", "jesteś") that ends exactly where
+    the match starts, in the same sentence, or None. Such a match is at the agent whatever comes
+    next, so it is decided as soon as its own words are heard."""
+    for s in markers.near("address", "end", m.start, m.start):
+        if s.end == m.start and markers.same_sentence(s.end, m.start):
+            return s.text
+    return None
+
+
 def assess(m: Match[Entry], markers: Markers, params: EngineParams, *, n_tokens: int, final: bool) -> Hit:
     """Apply the entry's guards and directedness to one match."""
     e = m.payload
@@ -143,6 +153,11 @@ _KINDS = (("second_person", "agent"), ("objects", "object"), ("self", "self"))
 def _target(
     m: Match[Entry], markers: Markers, params: EngineParams, *, n_tokens: int, final: bool
 ) -> tuple[str, str]:
+    # An address marker ending right at the match ("you are a" useless ...): the agent, whatever
+    # follows, so the decision needs no look-ahead (see :func:`addressed`).
+    hit = addressed(m, markers)
+    if hit is not None:
+        return "agent", f"addressed: {hit!r} right before the match"
     # A second-person marker inside the match ("you idiot" as one pattern).
     for s in markers.near("second_person", "start", m.start, m.end):
         if s.start >= m.start and s.end <= m.end:
@@ -174,4 +189,4 @@ def _target(
     return "unaddressed", "no target in sight"
 
 
-__all__ = ["Hit", "Markers", "Span", "assess", "right_context"]
+__all__ = ["Hit", "Markers", "Span", "addressed", "assess", "right_context"]

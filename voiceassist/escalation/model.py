@@ -14,7 +14,9 @@ from voiceassist.escalation.patterns import Pattern
 SEVERITIES = ("info", "warn", "urgent")
 DIRECTED = ("agent", "any", "none")
 GUARDS = ("negation", "reported", "self")
-MARKERS = ("second_person", "objects", "negation", "reported", "name_intro", "self", "apology", "calm")
+MARKERS = (
+    "second_person", "address", "objects", "negation", "reported", "name_intro", "self", "apology", "calm",
+)
 #: Marker lists that act as calm-category lexicon entries (form in the ``calm`` category).
 CALM_MARKERS = {"apology": "apology", "calm": "calming"}
 
