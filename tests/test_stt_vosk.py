@@ -93,3 +93,23 @@ def test_recognizer_events_do_not_depend_on_how_audio_is_split(ko_model: Any, sp
     ref = events(16000)
     assert ref and ref[-1].kind == "final"
     assert events(479) == ref
+
+
+def test_replacing_the_recogniser_mid_call_changes_nothing_recognised(ko_model: Any, speech) -> None:
+    """The KaldiRecognizer is replaced after a stretch of speech to bound its memory: the words,
+    their call times and the finals must be exactly those of one recogniser for the whole call."""
+    turns = [np.concatenate([speech(s), silence(1500)]) for s in KO_SENTENCES[:3]]
+    pcm = np.concatenate([silence(500), *turns])
+
+    def finals(recycle: int | None) -> list[tuple[str, tuple[tuple[str, int, int], ...]]]:
+        pipe = Pipeline(VoskRecognizer(ko_model, recycle_after_samples=recycle), lang="ko")
+        out = []
+        for b in blocks(pcm, 4000):
+            out += pipe.feed(b)
+        out += pipe.finish()
+        return [(e.text, tuple((w.text, w.start_ms, w.end_ms) for w in e.words))
+                for e in transcripts(out) if e.kind == "final"]
+
+    once = finals(None)
+    assert len(once) == 3
+    assert finals(0) == once  # a fresh recogniser after every utterance
