@@ -121,3 +121,19 @@ def test_nonsense_counts_are_refused(
     assert main([*argv, "--db", f"sqlite://{tmp_path / 'n.db'}"]) == ExitCode.USAGE
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["flags", "list"], ["flags", "show", "+393331234567"], ["incidents", "list"], ["supervise", "--once"],
+     ["shift"]],
+)
+def test_reading_a_store_that_does_not_exist_creates_nothing(
+    argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped --db path is an error that names it, not an empty database made on the spot."""
+    target = tmp_path / "no" / "such" / "dir" / "calls.db"
+    assert main([*argv, "--db", f"sqlite://{target}"]) == ExitCode.STORE
+    err = capsys.readouterr().err
+    assert "no store at" in err and str(target) in err
+    assert not (tmp_path / "no").exists()

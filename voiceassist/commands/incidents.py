@@ -11,6 +11,7 @@ from typing import Any
 from voiceassist.errors import ExitCode
 from voiceassist.store.cli import add_db_option, fmt_call_ms, fmt_time, open_store, positive, write_output
 from voiceassist.store.report import incident_html, incident_json
+from voiceassist.store.store import incident_prefix
 
 
 def register(sub: Any) -> None:
@@ -52,6 +53,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    incident_prefix(args.id)  # bad input first, before any store is opened
     with open_store(args) as store:
         inc = store.incident(args.id)
     print(f"incident {inc['id']}  ({inc['status']})")
@@ -69,6 +71,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
+    incident_prefix(args.id)
     with open_store(args) as store:
         inc = store.incident(args.id)
     text = incident_json(inc) if args.format == "json" else incident_html(inc)

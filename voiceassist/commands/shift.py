@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "break":
         if not 1 <= args.minutes <= 240:
             raise UsageError(f"--minutes must be between 1 and 240, not {args.minutes}")
-        with open_store(args) as store:
+        with open_store(args, create=True) as store:
             store.apply([rec.make("break", {"id": rec.new_id(), "agent": agent, "at": now_ms(),
                                             "kind": "taken", "minutes": args.minutes, "hard_calls": 0})])
         print(f"{agent}: {args.minutes}-minute break recorded")

@@ -32,8 +32,11 @@ def config_from_args(args: argparse.Namespace) -> StoreConfig:
     return config
 
 
-def open_store(args: argparse.Namespace, *, upgrade: Literal["auto", "check", "none"] = "auto") -> Store:
-    return Store.open(config_from_args(args).effective_url, upgrade=upgrade)
+def open_store(args: argparse.Namespace, *, upgrade: Literal["auto", "check", "none"] = "auto",
+               create: bool = False) -> Store:
+    """The store the command's options name. Commands that only read or change existing records
+    keep ``create=False``: a missing SQLite file is an error, never a new empty database."""
+    return Store.open(config_from_args(args).effective_url, upgrade=upgrade, create=create)
 
 
 def write_output(path: Path, text: str) -> None:

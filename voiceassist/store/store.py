@@ -45,6 +45,15 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def incident_prefix(ident: str) -> str:
+    """An incident id or id prefix as typed, normalised; a usage error unless 4+ hex characters."""
+    ident = ident.strip().lower()
+    if len(ident) < 4 or not all(c in "0123456789abcdef" for c in ident):
+        raise UsageError(f"incident id {ident!r} must be at least 4 hex characters",
+                         hint="see `voiceassist incidents list`")
+    return ident
+
+
 class Store:
     """A connection to the call store plus the product's queries."""
 
@@ -53,11 +62,21 @@ class Store:
         self.target: Target = conn.target
 
     @classmethod
-    def open(cls, url: str, *, upgrade: Literal["auto", "check", "none"] = "auto") -> Store:
+    def open(
+        cls, url: str, *, upgrade: Literal["auto", "check", "none"] = "auto", create: bool = True
+    ) -> Store:
         """Connect. ``upgrade="auto"`` migrates a SQLite store (one workstation) automatically but
         only *checks* a PostgreSQL one (shared: IT runs ``voiceassist db upgrade``); ``"check"``
-        raises StoreError when the schema is not current; ``"none"`` skips the check."""
+        raises StoreError when the schema is not current; ``"none"`` skips the check.
+        ``create=False`` (commands that only read) refuses a SQLite file that does not exist
+        instead of creating it and its folders (a mistyped ``--db`` path)."""
         target = parse_url(url)
+        if not create and target.path is not None and not target.path.exists():
+            raise StoreError(
+                f"no store at {target.path}",
+                hint="check --db / store.url; a workstation's store is created by its first call "
+                "(or `voiceassist db upgrade --db URL`)",
+            )
         store = cls(Connection.open(target))
         try:
             if upgrade == "auto" and target.dialect == "sqlite":
@@ -224,10 +243,7 @@ class Store:
 
     def incident(self, ident: str) -> dict[str, Any]:
         """One incident by id or unique id prefix (at least 4 characters), with its call."""
-        ident = ident.strip().lower()
-        if len(ident) < 4 or not all(c in "0123456789abcdef" for c in ident):
-            raise UsageError(f"incident id {ident!r} must be at least 4 hex characters",
-                             hint="see `voiceassist incidents list`")
+        ident = incident_prefix(ident)
         rows = self.conn.query_dicts("SELECT * FROM incidents WHERE id LIKE ? ORDER BY id LIMIT 2",
                                      [ident + "%"])
         if not rows:
