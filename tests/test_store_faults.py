@@ -150,7 +150,8 @@ def test_twenty_workstations_write_concurrently_without_loss_or_duplicates(
         sys.path.pop(0)
     with Store.open(pg_url, upgrade="none") as store:
         store.upgrade()
-    out = bench_store.run_workers(pg_url, 20, 3.0, tmp_path / "spool")
+    # Issue 7: 20 workstations (processes) writing for 60 s.
+    out = bench_store.run_workers(pg_url, 20, 60.0, tmp_path / "spool")
     db = out["db"]
     calls = out["calls"]
     assert isinstance(db, dict) and isinstance(calls, int) and calls >= 20
