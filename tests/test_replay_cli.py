@@ -200,3 +200,16 @@ def test_vosk_replay_prints_caller_lines_and_json(tmp_path: Path, speech, capsys
     finals = [e for e in events if isinstance(e, Transcript) and e.kind == "final"]
     assert [f.text for f in finals] == [line.split("caller: ", 1)[1] for line in out]
     json.dumps([e.to_dict() for e in events])
+
+
+def test_text_output_reads_in_order_the_cue_after_the_words_that_triggered_it(capsys) -> None:
+    """Piped text output is read after the fact: a cue fired in the middle of an utterance is
+    printed after that utterance's line, not before it (the cue's own time stays on it)."""
+    demo = Path(__file__).resolve().parent.parent / "voiceassist" / "data" / "demo" / "en"
+    wav = demo / "abuse_to_end_call.wav"
+    assert main(["replay", str(wav), "--transcript", str(wav.with_suffix(".vtt"))]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    useless = next(i for i, line in enumerate(lines) if "caller: You are a useless idiot." in line)
+    cue = next(i for i, line in enumerate(lines) if ">> use_their_name" in line)
+    assert cue == useless + 1, lines
+    assert lines[cue].startswith("[00:08.037]")

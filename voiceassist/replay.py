@@ -49,7 +49,10 @@ def format_ms(ms: int) -> str:
 
 # Printers ----------------------------------------------------------------------------------------
 class TextPrinter:
-    """Listener printing finals and cues; partials on a live line when ``live``."""
+    """Listener printing finals and cues; partials on a live line when ``live``.
+
+    Not live (piped, a file): the text is read after the fact, so a cue fired while its
+    utterance was still being spoken is held and printed right after that utterance's line."""
 
     def __init__(self, out: TextIO, *, live: bool = False,
                  write_line: Callable[[str], None] | None = None) -> None:
@@ -57,23 +60,44 @@ class TextPrinter:
         self.live = live
         self._write_line = write_line
         self._partial_shown = False
+        #: (speaker, utterance) seen as a partial whose final is not printed yet.
+        self._open: set[tuple[str, int]] = set()
+        self._held: list[str] = []
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, Transcript):
             line = f"[{format_ms(event.start_ms)}] {event.speaker}: {event.text}"
+            key = (event.speaker, event.utterance)
+            # An earlier utterance whose final never came (it recognised nothing) is over.
+            self._open = {k for k in self._open if k[0] != event.speaker or k[1] >= event.utterance}
             if event.kind == "partial":
+                self._open.add(key)
                 if self.live:
                     width = max(20, shutil.get_terminal_size((100, 20)).columns - 1)
                     self.out.write("\r\x1b[K" + (line if len(line) <= width else line[: width - 1] + "…"))
                     self.out.flush()
                     self._partial_shown = True
                 return
+            self._open.discard(key)
             self._line(line)
+            if not self._open:
+                self._release()
         elif isinstance(event, Cue):
             script = f"  ({event.script})" if event.script else ""
-            self._line(f"[{format_ms(event.at_ms)}] >> {event.cue}: {event.say}{script}")
+            line = f"[{format_ms(event.at_ms)}] >> {event.cue}: {event.say}{script}"
+            if not self.live and (event.speaker, event.utterance) in self._open:
+                self._held.append(line)
+            else:
+                self._line(line)
         elif isinstance(event, CallEnded):
+            self._open.clear()
+            self._release()
             self.close()
+
+    def _release(self) -> None:
+        held, self._held = self._held, []
+        for line in held:
+            self._line(line)
 
     def close(self) -> None:
         """Clear an unfinished live partial line."""
