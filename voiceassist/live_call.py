@@ -9,6 +9,14 @@ trouble back to the screen and the log. A key thread (only on an interactive ter
 state resets) and ``q`` (quit). Ctrl-C and SIGTERM stop the source; the pipeline is flushed and
 the log closed, so the log is complete.
 
+Calls also split on audio (a service has no keys): once neither channel has had speech for
+``new_call_after_s`` of audio time, the call ends with reason ``silence`` (the same path as ``n``:
+after-call cues, store record, log closed) and only a VAD listens until the next speech, which
+starts a new call; the new call begins a few hundred ms before that speech (the VAD pre-roll).
+The decision is made on whole VAD frames of audio time, so the split is the same for any block
+size and for a replayed recording as for a live call. A call with no speech yet never ends this
+way, so a quiet line opens no empty calls.
+
 Latency: wall time of call-time ms ``t`` is estimated as ``t0 + t / 1000`` where ``t0`` is the
 earliest ``arrival - block_end`` over the blocks seen (a block cannot arrive before its audio was
 captured), so a cue's latency counts everything from the end of the trigger word to the first
@@ -26,6 +34,7 @@ import signal
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,15 +43,17 @@ from typing import Any, Protocol, TextIO
 
 import numpy as np
 
-from voiceassist.audio.block import RATE_HZ, AudioBlock
+from voiceassist.audio.block import RATE_HZ, AudioBlock, Pcm16, samples_to_ms
 from voiceassist.calllog import CallLog, new_call_id
 from voiceassist.cues.bank import CueBank
 from voiceassist.cues.output import OutputDevice
 from voiceassist.cues.player import CuePlayer, PlaybackReport
 from voiceassist.errors import DeviceError, ExitCode
-from voiceassist.events import CallEnded, CallSummary, Cue, DeviceStatus, Event, SpeechSegment
+from voiceassist.events import CallEnded, CallSummary, Cue, DeviceStatus, Event, Speaker, SpeechSegment
 from voiceassist.pipeline import AgentCoach, CueEngine, Pipeline
 from voiceassist.stt.base import Recognizer
+from voiceassist.vad.config import VadConfig
+from voiceassist.vad.segmenter import VadSegmenter
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +90,11 @@ class RunConfig:
     #: Player output rate, Hz (the device may force another).
     output_rate_hz: int = 48000
     interactive: bool = True
+    #: End the call after this much audio time with no speech on either channel, s (0 = never);
+    #: the next speech then starts a new call.
+    new_call_after_s: float = 30.0
+    #: Voice activity detection for both channels (the ``vad.*`` settings).
+    vad: VadConfig = field(default_factory=VadConfig)
 
     @property
     def cue_lang(self) -> str:
@@ -101,6 +117,7 @@ class RunConfig:
             mute_minutes=int(s["cues.mute_minutes"]), log_enabled=bool(s["log.enabled"]),
             log_dir=Path(s["log.dir"]) if s["log.dir"] else None, redact=bool(s["log.redact"]),
             rule_dirs=tuple(Path(d) for d in s["rules.extra_dirs"]),
+            new_call_after_s=float(s["run.new_call_after_s"]), vad=VadConfig.from_settings(s),
             **extra,
         )
 
@@ -274,6 +291,25 @@ class RunSummary:
     end_reason: str = ""
 
 
+#: Audio kept before the first voiced frames beyond the VAD pre-roll when a call starts after a
+#: silence, ms: the new call's own VAD settles on it before the speech.
+LEAD_IN_MS = 500
+
+
+@dataclass
+class _Between:
+    """Between calls (a silence ended the last one): only a VAD listens, until someone speaks."""
+
+    #: Source sample of the first sample in :attr:`caller` (frames are counted from here).
+    start: int
+    vads: dict[Speaker, VadSegmenter]
+    #: The last frames heard, ``(source sample, caller, agent)``: the next call begins with them.
+    recent: deque[tuple[int, Pcm16, Pcm16 | None]]
+    #: Samples after the last whole frame.
+    caller: Pcm16
+    agent: Pcm16 | None = None
+
+
 class LiveCall:
     """Runs calls until the source ends, ``q``, Ctrl-C or SIGTERM. See the module docstring."""
 
@@ -300,6 +336,19 @@ class LiveCall:
         self._last_status = 0.0
         self._feeding_end = 0
         self._decided: dict[tuple[str, int], int] = {}
+        #: The pipeline's VAD settings; the listener between calls uses the same.
+        self._vad_config = cfg.vad
+        #: Silence that ends a call, ms of audio time (0 = never).
+        self._split_ms = max(0, round(cfg.new_call_after_s * 1000))
+        self._speaking: set[Speaker] = set()  # channels in a speech segment now
+        self._heard = False  # the current call has had speech
+        self._quiet_ms = 0  # call time when the last speech segment ended
+        self._between: _Between | None = None
+
+    @property
+    def call_origin(self) -> int:
+        """Source sample where the current (or last) call began."""
+        return self._origin
 
     # -- events ------------------------------------------------------------------------------
     def _write(self, item: Event | Mapping[str, Any]) -> None:
@@ -318,6 +367,12 @@ class LiveCall:
                 sound = self.seams.bank.sound_for(event.say, event.severity)
                 self.player.play(sound, cue=event, trigger_wall_s=self._t0 + event.at_ms / 1000.0)
         elif isinstance(event, SpeechSegment):
+            if event.kind == "start":
+                self._speaking.add(event.speaker)
+                self._heard = True
+            else:
+                self._speaking.discard(event.speaker)
+                self._quiet_ms = max(self._quiet_ms, event.at_ms)
             if event.speaker == "agent":
                 self.player.set_agent_speaking(event.kind == "start")
             else:
@@ -347,6 +402,10 @@ class LiveCall:
         self._origin = origin
         self._t0 = math.inf
         self.position = 0
+        self._between = None
+        self._speaking = set()
+        self._heard = False
+        self._quiet_ms = 0
         if self.cfg.log_enabled:
             log_file = CallLog(self.cfg.log_dir, self._call_id, redact=self.cfg.redact)
             with self._log_lock:
@@ -370,7 +429,8 @@ class LiveCall:
         agent_rec = self.seams.agent_recognizer() if self.seams.agent_recognizer is not None else None
         self._pipeline = Pipeline(self.seams.recognizer(), agent_recognizer=agent_rec, cue_engine=engine,
                                   listeners=listeners, call_id=self._call_id, coaching=coaching,
-                                  lang=self.cfg.lang, source=f"device:{self.cfg.caller_device or 'default'}")
+                                  lang=self.cfg.lang, vad_config=self._vad_config,
+                                  source=f"device:{self.cfg.caller_device or 'default'}")
         self._pipeline.start()
         if heads_up is not None:
             self._on_event(heads_up.cue(at_ms=0))
@@ -424,7 +484,8 @@ class LiveCall:
         if now - self._last_status < 0.1:
             return
         self._last_status = now
-        state = "muted" if self.player.muted else "speech" if self._caller_speaking else "listening"
+        state = ("muted" if self.player.muted else "no call" if self._pipeline is None
+                 else "speech" if self._caller_speaking else "listening")
         head = "headset ok" if self.player.device_ok else "NO HEADSET"
         self.screen.status(f"{format_clock(self.position * 1000 // RATE_HZ)}  {state:<9} "
                            f"[{level_meter(self._level_db)}]  {head}   m mute  u unmute  n new call  q quit")
@@ -437,15 +498,85 @@ class LiveCall:
             self.player.reset("new call")
             self.screen.note("new call")
             self._begin_call(block.start_sample)
-        end = block.end_sample - self._origin
-        self._t0 = min(self._t0, arrival - end / RATE_HZ)
         pcm = block.caller.astype(np.float32)
         self._level_db = 20 * math.log10(float(np.sqrt(np.mean(pcm * pcm))) / 32768.0 + 1e-9)
-        assert self._pipeline is not None
-        self._feeding_end = end
-        self._pipeline.feed(block)
-        self.position = end
+        if self._pipeline is not None:
+            self._clock(block, arrival)
+        if self._split_ms <= 0:
+            self._feed_call(block, block)
+        else:
+            pos = block.start_sample
+            while pos < block.end_sample:
+                if self._pipeline is None:
+                    pos = self._listen(block, pos, arrival)
+                else:
+                    pos = self._feed_until_silence(block, pos)
+        self.position = block.end_sample - self._origin
         self._status_line()
+
+    def _clock(self, block: AudioBlock, arrival: float) -> None:
+        """Latency reference: ``block`` (its end) cannot have arrived before it was captured."""
+        self._t0 = min(self._t0, arrival - (block.end_sample - self._origin) / RATE_HZ)
+
+    def _feed_call(self, part: AudioBlock, block: AudioBlock) -> None:
+        """Feed ``part`` (of ``block``) to the current call."""
+        assert self._pipeline is not None
+        self._feeding_end = block.end_sample - self._origin
+        self._pipeline.feed(part)
+
+    def _feed_until_silence(self, block: AudioBlock, pos: int) -> int:
+        """Feed ``block`` from source sample ``pos`` up to the next VAD frame boundary of call
+        time; end the call there when the silence is long enough. Returns where feeding stopped."""
+        frame = self._vad_config.frame_samples
+        stop = min(block.end_sample, self._origin + ((pos - self._origin) // frame + 1) * frame)
+        self._feed_call(_part(block, pos, stop), block)
+        at = stop - self._origin
+        if at % frame == 0 and self._heard and not self._speaking \
+                and samples_to_ms(at) - self._quiet_ms >= self._split_ms:
+            self._end_call("silence")
+            self.screen.note(f"call ended after {self.cfg.new_call_after_s:g} s without speech; "
+                             "the next speech starts a new call")
+            cfg = self._vad_config
+            keep = cfg.preroll_frames + cfg.start_frames + -(-LEAD_IN_MS // cfg.frame_ms)
+            self._between = _Between(stop, {"caller": VadSegmenter("caller", cfg)}, deque(maxlen=keep),
+                                     np.zeros(0, dtype=np.int16))
+        return stop
+
+    def _listen(self, block: AudioBlock, pos: int, arrival: float) -> int:
+        """Between calls: run the VAD over ``block`` from source sample ``pos``; on speech, begin
+        a new call with the last frames heard. Returns where the new call continues (or the end)."""
+        b = self._between
+        assert b is not None
+        off = pos - block.start_sample
+        caller = np.concatenate((b.caller, block.caller[off:]))
+        agent = None
+        if block.agent is not None:
+            agent = block.agent[off:] if b.agent is None else np.concatenate((b.agent, block.agent[off:]))
+            if "agent" not in b.vads:
+                b.vads["agent"] = VadSegmenter("agent", self._vad_config)
+        frame = self._vad_config.frame_samples
+        usable = len(caller) - len(caller) % frame
+        for i in range(0, usable, frame):
+            at = b.start + i
+            frames = {"caller": caller[i : i + frame]}
+            if agent is not None:
+                frames["agent"] = agent[i : i + frame]
+            b.recent.append((at, frames["caller"], frames.get("agent")))
+            starts = [o for speaker, vad in b.vads.items() for o in vad.process(frames[speaker])
+                      if isinstance(o, SpeechSegment) and o.kind == "start"]
+            if starts:
+                recent = list(b.recent)
+                self.player.reset("new call")
+                self._begin_call(recent[0][0])
+                self.screen.note("new call")
+                self._clock(block, arrival)
+                for start, c, a in recent:
+                    self._feed_call(AudioBlock(c, start, a), block)
+                return at + frame
+        b.start += usable
+        b.caller = caller[usable:].copy()
+        b.agent = None if agent is None else agent[usable:].copy()
+        return block.end_sample
 
     def run(self) -> int:
         """Run until the end; returns the exit code (0, 130 after Ctrl-C/SIGTERM, 7 device lost)."""
@@ -494,6 +625,14 @@ class LiveCall:
                               hint="reconnect it and start again, or set audio.on_device_lost = "
                                    "\"retry\"")
         return int(ExitCode.OK)
+
+
+def _part(block: AudioBlock, start: int, stop: int) -> AudioBlock:
+    """Source samples ``start..stop`` of ``block``."""
+    if start == block.start_sample and stop == block.end_sample:
+        return block
+    a, b = start - block.start_sample, stop - block.start_sample
+    return AudioBlock(block.caller[a:b], start, None if block.agent is None else block.agent[a:b])
 
 
 @contextlib.contextmanager

@@ -97,6 +97,16 @@ _OPTIONS = [
         "call.agent_lang", str, "", "Agent's language for cue texts; empty = call.lang.", choices=("", *LANGS)
     ),
     Option("call.agent_name", str, "", "Agent's first name, used in scripts ({agent})."),
+    Option(
+        "run.new_call_after_s",
+        float,
+        30.0,
+        "`voiceassist run`: end the call after this much audio with no speech on either channel, s; "
+        "the next speech starts a new call (fresh escalation state, new call log and call record). "
+        "0 = never (only the n key starts a new call). Keep it above the longest silent hold.",
+        minimum=0.0,
+        maximum=3600.0,
+    ),
     Option("audio.caller_device", str, "", "Input device for the caller (index or name substring)."),
     Option(
         "audio.agent_device",

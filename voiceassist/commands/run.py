@@ -18,7 +18,9 @@ def register(sub: Any) -> None:
         description="Listen to the caller (and optionally the agent) on audio input devices, "
         "recognise speech offline, and whisper short de-escalation cues into the agent's headset, "
         "with one line per cue on screen. Keys on a terminal: m mute cues, u unmute, n new call, "
-        "q quit. Ctrl-C / SIGTERM end cleanly. Settings come from the config file (--config, or "
+        "q quit. Without keys (a service), a call ends after run.new_call_after_s of silence on "
+        "both sides and the next speech starts a new one. Ctrl-C / SIGTERM end cleanly. "
+        "Settings come from the config file (--config, or "
         "the per-user one); flags override them.",
     )
     p.add_argument("--lang", choices=LANGS, default=None, help="caller's language")
@@ -42,6 +44,9 @@ def register(sub: Any) -> None:
     p.add_argument("--caller-id", default=None, metavar="ID",
                    help="caller's number or id (+39..., or an opaque id): shows a heads-up for a "
                    "flagged caller and records flags for the next agent")
+    p.add_argument("--new-call-after", type=float, default=None, metavar="SECONDS",
+                   help="end the call after this much silence on both sides; the next speech starts "
+                   "a new call (0 = never; default run.new_call_after_s, 30)")
     p.add_argument("--no-store", action="store_true",
                    help="keep no call record (no caller flags, incidents, alerts or break suggestions)")
     p.set_defaults(func=run)
@@ -70,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         "audio.headset": args.headset, "stt.model": args.model,
         "cues.enabled": False if args.no_cues else None,
         "log.enabled": False if args.no_log else None, "log.redact": args.redact,
+        "run.new_call_after_s": args.new_call_after,
     })
     from voiceassist.logsetup import configure_logging
 
@@ -136,9 +142,12 @@ def run(args: argparse.Namespace) -> int:
     )
     out = sys.stdout
     screen = Screen(out, live=out.isatty())
+    split = (f"new call after {cfg.new_call_after_s:g} s of silence" if cfg.new_call_after_s
+             else "no automatic new call")
     screen.line(f"voiceassist run: caller {cfg.lang} ({model_loc.path.name}), cues in {cfg.cue_lang}"
                 f"{'' if cfg.cues_enabled else ' (screen only)'}; "
-                f"{'log ' + ('redacted' if cfg.redact else 'on') if cfg.log_enabled else 'no log'}"
+                f"{'log ' + ('redacted' if cfg.redact else 'on') if cfg.log_enabled else 'no log'}; "
+                f"{split}"
                 f"{'; keys: m mute, u unmute, n new call, q quit' if cfg.interactive else ''}")
     call = LiveCall(cfg, seams, screen)
     try:
