@@ -321,3 +321,26 @@ def test_addressed_insults_give_the_same_output_however_split(text: str) -> None
     whole = _split_outputs(text, [])
     for cuts in ([1], [2, 3], list(range(1, n)), [4], [n]):
         assert _split_outputs(text, [c for c in cuts if 1 <= c <= n]) == whole
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("en", "I will sue you and then I will kill you"),
+        ("it", "vi denuncio tutti e poi ti ammazzo"),
+        ("es", "os voy a denunciar y luego te voy a matar"),
+    ],
+)
+def test_a_harsher_form_later_in_the_same_utterance_is_not_lost(lang: str, text: str) -> None:
+    """One strike per category per utterance must not swallow a worse form that follows: a death
+    threat after a legal one in the same breath still calls security (the legal cue stays)."""
+    e = load_engine(lang)  # type: ignore[arg-type]
+    words = words_for(text, 0, 4000)
+    cues = [c.cue for c in e.process(Transcript("caller", "final", text, 0, 4000, words, 0))]
+    assert "legal_threat" in cues and "call_security" in cues, cues
+
+
+def test_a_milder_form_after_a_harsh_one_adds_nothing() -> None:
+    e = load_engine("en")
+    cues = [c.cue for c in say(e, "I will kill you, I will sue you", 0, 0)]
+    assert cues == ["call_security", "report_threat"]

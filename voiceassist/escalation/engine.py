@@ -10,7 +10,9 @@ is a strike at once; ambiguous ones add up and strike when their sum inside the 
 itself. A strike moves one rung up (at least to the form's ``start_rung``) and fires that rung's
 cues unless a cooldown, the pace limit or a finished call (``end_call`` cued) holds them back;
 urgent cues pass the cooldown and the pace limit. Rungs fall one step per window without a
-strike and one step per calm utterance. At most one strike per category per utterance.
+strike and one step per calm utterance. At most one strike per category per utterance; a later
+signal of the same category in that utterance whose form calls for a more severe response at the
+current rung ("I'll sue you ... I'll kill you") fires that response too, without a strike.
 
 Partial transcripts: a match is acted on once enough later tokens are stable (or at the final),
 matches are handled in text order, and every decision depends only on tokens up to a fixed
@@ -59,7 +61,8 @@ class _UttState:
     utterance: int
     processed: set[tuple[str, int, int]] = field(default_factory=set)
     fired: set[str] = field(default_factory=set)
-    struck: set[str] = field(default_factory=set)
+    #: Categories struck in this utterance -> severity rank of the response that was fired.
+    struck: dict[str, int] = field(default_factory=dict)
     pending_added: dict[str, float] = field(default_factory=dict)
     calm_done: bool = False
     name_done: bool = False
@@ -335,10 +338,9 @@ class Engine:
             return []
         st = self._cats[cat.name]
         self._decay(st, cat, t)
-        if cat.name in utt.struck:
-            self._log(f"{cat.name}: already struck in this utterance")
-            return []
         w = hit.weight
+        if cat.name in utt.struck:
+            return self._upgrade(hit, cat, st, t, words, event)
         clear = w + _EPS >= 1.0 or (st.rung >= 1 and w + _EPS >= self.params.active_min_weight)
         why_pattern = ""
         if not clear:
@@ -358,18 +360,49 @@ class Engine:
                 f"pattern of {len(st.pending)} signals ({total:.2f}) inside {cat.window_ms // 1000} s; "
             )
             st.pending.clear()
-        utt.struck.add(cat.name)
         fp = cat.forms[e.form]
         st.rung = min(max(st.rung + 1, fp.start_rung), cat.max_rung)
         st.strikes += 1
         st.last_change_ms = t
-        ladder = cat.ladder_for(e.form)
-        rung_cues = ladder[min(st.rung, len(ladder)) - 1]
+        rung_cues = self._rung_cues(cat, e.form, st.rung)
+        utt.struck[cat.name] = self._rank(rung_cues, cat, e.form)
         why = (
             f"{cat.name}/{e.form}: {why_pattern}matched {' '.join(words)!r} ({e.id}, {e.source}); "
             f"target {hit.target}; rung {st.rung}: {'+'.join(rung_cues)}"
         )
         return self._fire(rung_cues, cat, e, st.rung, t, words, why, event)
+
+    def _rung_cues(self, cat: CategoryPolicy, form: str, rung: int) -> Sequence[str]:
+        ladder = cat.ladder_for(form)
+        return ladder[min(rung, len(ladder)) - 1]
+
+    def _rank(self, cues: Sequence[str], cat: CategoryPolicy, form: str) -> int:
+        """Severity rank of a response (its most severe cue)."""
+        return max(severity_rank(self._severity(c, cat, form)) for c in cues)
+
+    def _upgrade(self, hit: Hit, cat: CategoryPolicy, st: _CatState, t: int, words: tuple[str, ...],
+                 event: Transcript) -> list[Cue]:
+        """A second clear signal of a category already struck in this utterance. It adds no
+        strike, but when its form calls for a more severe response at the current rung ("I'll sue
+        you ... I'll kill you", a joke then an aggressive demand) that response fires too."""
+        utt = self._utt
+        assert utt is not None
+        e = hit.entry
+        fp = cat.forms[e.form]
+        rung = min(max(st.rung, fp.start_rung), cat.max_rung)
+        rung_cues = self._rung_cues(cat, e.form, rung)
+        rank = self._rank(rung_cues, cat, e.form)
+        if hit.weight + _EPS < self.params.active_min_weight or rank <= utt.struck[cat.name]:
+            self._log(f"{cat.name}: already struck in this utterance")
+            return []
+        utt.struck[cat.name] = rank
+        st.rung = rung
+        st.last_change_ms = t
+        why = (
+            f"{cat.name}/{e.form}: a harsher form in the same utterance: matched {' '.join(words)!r} "
+            f"({e.id}, {e.source}); target {hit.target}; rung {rung}: {'+'.join(rung_cues)}"
+        )
+        return self._fire(rung_cues, cat, e, rung, t, words, why, event)
 
     def _matched_words(self, m: Match[Entry], tk: _Tok) -> tuple[str, ...]:
         first, last = tk.word_of[m.start], tk.word_of[m.end - 1]
