@@ -94,6 +94,9 @@ POSITIVE = [
     ("struggling", ["잘 안 들려요"]),
     ("struggling", ["제가 컴맹이라서요"]),
     ("struggling", ["천천히 말씀해 주세요"]),
+    # one word each: these were written as "a*|b ..1 c*" (one pattern of two positions)
+    ("anger", ["진짜 열받아요"]),
+    ("threat", ["고발하겠습니다"]),
 ]
 
 
