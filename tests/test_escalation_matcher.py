@@ -172,3 +172,14 @@ def test_guard_work_grows_linearly(lang: str, monkeypatch: pytest.MonkeyPatch) -
     small = reads(" ".join([GUARD_CHUNKS[lang]] * 25))
     big = reads(" ".join([GUARD_CHUNKS[lang]] * 100))
     assert big <= 4.5 * small + 300, (small, big)
+
+
+def test_a_word_and_its_longer_stem_before_more_words_is_the_alternatives_trap() -> None:
+    """'열받*|열 ..1 받*' reads as three alternatives but is one pattern of two positions, and the
+    single word never matched: such a pattern is refused with a message that says how to write it.
+    A word and a longer stem at the LAST position ('병|병이야|죄|죄악*') are ordinary alternatives."""
+    norm = Normaliser()
+    with pytest.raises(PatternError, match="separate patterns"):
+        parse_pattern("fed|fedup* ..1 with", norm)
+    parse_pattern("sick ..2 of|offf*", norm)  # last position: fine
+    parse_pattern("fed|fedup*", norm)  # one position: fine

@@ -139,6 +139,8 @@ def parse_pattern(
     elements: list[Element] = []
     pending_gap = 0
     have_gap = False
+    positions = sum(1 for piece in text.split() if not piece.startswith(".."))
+    index = 0  # 1-based number of the current position
     for piece in text.split():
         if piece.startswith(".."):
             rest = piece[2:]
@@ -184,6 +186,16 @@ def parse_pattern(
                 seq = tuple(toks)
                 continue
             exact.add(toks[0])
+        # "a*|b ..1 c*" meant as two patterns: a word at a position that is not the last, next to
+        # a longer stem starting with that word (at the last position "죄|죄악*" is fine).
+        trap = sorted(w for w in exact for p in prefixes if p != w and p.startswith(w))
+        index += 1
+        if trap and index < positions:
+            raise PatternError(
+                f"{body!r} in {text!r} has both {trap[0]!r} and a longer stem starting with it at one "
+                "position: spaces separate positions, so 'a*|b ..1 c*' is ONE pattern of two positions; "
+                "write separate patterns in the list (\"a*\", \"b ..1 c*\")"
+            )
         if seq is not None:
             for k, tok in enumerate(seq):
                 elements.append(Element(frozenset([tok]), (), False, pending_gap if k == 0 else 0))
