@@ -160,3 +160,50 @@ def test_twenty_workstations_write_concurrently_without_loss_or_duplicates(
     assert db["cue_events"] == db["transcripts"] == 4 * calls
     assert db["flag_hits"] == db["flag_count"] == calls  # one shared caller, bumped by everyone
     print(json.dumps({k: v for k, v in out.items() if k != "results"}))
+
+
+def _alert(i: int) -> object:
+    from voiceassist.store import records as rec
+
+    return rec.make("alert", {"id": f"h{i:04d}", "created_at": i, "call_id": "c", "at_ms": i, "kind": "cue",
+                              "cue": "end_call", "category": "abuse", "severity": "urgent", "agent": "a",
+                              "workstation": "w", "caller_id": None, "message": "m"})
+
+
+def test_closing_while_the_database_hangs_keeps_the_batch_in_flight_and_the_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while a write hangs (a database that stopped answering): the batch the writer thread
+    holds is not lost with the process, and it reaches the spool before the records queued after
+    it, so the next start replays them in the order they happened."""
+    import threading
+
+    url = f"sqlite://{tmp_path / 'h.db'}"
+    Store.open(url).close()
+    hang, entered = threading.Event(), threading.Event()
+    real_apply = Store.apply
+
+    def hanging_apply(self: Store, records: object) -> None:
+        entered.set()
+        hang.wait(30)
+        raise RuntimeError("the database never answered")
+
+    monkeypatch.setattr(Store, "apply", hanging_apply)
+    w = Writer(url, tmp_path / "spool", retry_s=0.05).start()
+    w.submit(_alert(0))  # taken by the thread, which then hangs in the database
+    assert entered.wait(10)
+    for i in range(1, 4):
+        w.submit(_alert(i))
+    w.close(timeout_s=0.5)
+    hang.set()  # the hung call returns after close (the process would be gone by then)
+    monkeypatch.setattr(Store, "apply", real_apply)
+    folder = spool_dir_for(tmp_path / "spool", url)
+    spooled = [json.loads(line)["data"]["id"] for f in sorted(folder.glob("spool-*.jsonl"))
+               for line in f.read_text().splitlines() if line.strip()]
+    assert spooled[:4] == ["h0000", "h0001", "h0002", "h0003"]
+    w2 = Writer(url, tmp_path / "spool", retry_s=0.05).start()
+    assert w2.wait_replayed(10), w2.last_error
+    w2.close()
+    with Store.open(url) as store:
+        ids = [r[0] for r in store.conn.query("SELECT id FROM alerts ORDER BY id")]
+    assert ids == ["h0000", "h0001", "h0002", "h0003"]

@@ -72,6 +72,11 @@ class Writer:
         self._spool_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._closed = False
+        #: The batch the thread is writing now (None between batches), guarded by _spool_lock.
+        self._inflight: list[Record] | None = None
+        #: Set by close() when the thread did not finish in time: it has spooled the batch in
+        #: flight and everything queued after it, and the thread must not spool anything again.
+        self._abandoned = False
         self._warned_full = False
         self.last_error = ""
 
@@ -134,12 +139,19 @@ class Writer:
         self._closed = True
         with contextlib.suppress(Exception):
             atexit.unregister(self.close)
+        leftover: list[Record] = []
         if self._thread is not None:
             self.flush(timeout_s)
             with contextlib.suppress(queue.Full):
                 self._queue.put(_STOP, timeout=0.5)
             self._thread.join(timeout=max(0.5, timeout_s / 2))
-        leftover: list[Record] = []
+            if self._thread.is_alive():
+                # Stuck in a write that does not return (a database that stopped answering): the
+                # process may end before it does, so the batch it holds goes to the spool now,
+                # ahead of what was queued after it (a replay is idempotent if it did commit).
+                with self._spool_lock:
+                    self._abandoned = True
+                    leftover.extend(self._inflight or ())
         while True:
             try:
                 item = self._queue.get_nowait()
@@ -147,9 +159,10 @@ class Writer:
                 break
             if item is not _STOP:
                 leftover.append(item)
-        if leftover:
-            self._to_spool(leftover)
         with self._spool_lock:
+            if leftover:
+                self.spool.append(leftover)
+                self.stats.spooled += len(leftover)
             self.spool.close()
         if self._store is not None and (self._thread is None or not self._thread.is_alive()):
             self._store.close()
@@ -174,12 +187,16 @@ class Writer:
                     break
             stop = any(r is _STOP for r in batch)
             records = [r for r in batch if r is not _STOP]
+            with self._spool_lock:
+                self._inflight = records
             try:
                 self._process(records)
             except Exception:  # never let the thread die: keep the records
                 log.exception("store writer failed; records kept in the spool")
                 self._to_spool(records)
             finally:
+                with self._spool_lock:
+                    self._inflight = None
                 for _ in batch:
                     self._queue.task_done()
             if stop:
@@ -234,6 +251,8 @@ class Writer:
 
     def _to_spool(self, records: Sequence[Record]) -> None:
         with self._spool_lock:
+            if self._abandoned:  # close() already spooled them, in order
+                return
             self.spool.append(records)
         self.stats.spooled += len(records)
 
