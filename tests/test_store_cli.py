@@ -137,3 +137,34 @@ def test_reading_a_store_that_does_not_exist_creates_nothing(
     err = capsys.readouterr().err
     assert "no store at" in err and str(target) in err
     assert not (tmp_path / "no").exists()
+
+
+def test_live_supervise_view_survives_the_database_going_away(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The team lead's screen says the database is unreachable and keeps retrying (a PostgreSQL
+    restart), instead of ending the view; Ctrl-C still ends it with exit 0."""
+    from voiceassist.commands import supervise
+    from voiceassist.store.backend import StoreUnavailable
+
+    url = f"sqlite://{tmp_path / 'v.db'}"
+    r = recorder(url, tmp_path, Clock())
+    hard_call(r, caller="+393331234567", ref="c0")
+    r.close()
+    real_render = supervise.render
+    script = iter(["down", "ok", "stop"])
+
+    def render(store: object, minutes: int, limit: int) -> str:
+        step = next(script)
+        if step == "down":
+            raise StoreUnavailable("cannot connect to the store: connection refused")
+        if step == "stop":
+            raise KeyboardInterrupt
+        return real_render(store, minutes, limit)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(supervise, "render", render)
+    monkeypatch.setattr(supervise.time, "sleep", lambda s: None)
+    assert main(["supervise", "--db", url, "--interval", "0.2"]) == 0
+    out = capsys.readouterr().out
+    assert "unreachable" in out and "retrying" in out
+    assert out.index("retrying") < out.index("end_call")

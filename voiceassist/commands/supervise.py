@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from voiceassist.errors import ExitCode
+from voiceassist.store.backend import StoreUnavailable
 from voiceassist.store.cli import add_db_option, fmt_call_ms, open_store, positive
 from voiceassist.store.store import Store, now_ms
 
@@ -46,16 +47,31 @@ def render(store: Store, minutes: int, limit: int, now: int | None = None) -> st
 def run(args: argparse.Namespace) -> int:
     positive(args.minutes, "--minutes")
     positive(args.limit, "--limit")
-    with open_store(args) as store:
-        if args.once:
+    store: Store | None = open_store(args)  # a bad URL or a missing store fails here, at once
+    assert store is not None
+    if args.once:
+        with store:
             print(render(store, args.minutes, args.limit))
-            return int(ExitCode.OK)
-        try:
-            while True:
+        return int(ExitCode.OK)
+    interval = max(0.2, args.interval)
+    try:
+        while True:
+            try:
+                if store is None:
+                    store = open_store(args)
                 screen = render(store, args.minutes, args.limit)
-                if sys.stdout.isatty():
-                    sys.stdout.write("\x1b[H\x1b[2J")
-                print(screen, flush=True)
-                time.sleep(max(0.2, args.interval))
-        except KeyboardInterrupt:
-            return int(ExitCode.OK)
+            except StoreUnavailable as exc:  # a restart or a network drop: keep the view up
+                if store is not None:
+                    store.close()
+                    store = None
+                screen = (f"voiceassist supervise: database unreachable ({exc.message}); "
+                          f"retrying every {interval:g} s")
+            if sys.stdout.isatty():
+                sys.stdout.write("\x1b[H\x1b[2J")
+            print(screen, flush=True)
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        return int(ExitCode.OK)
+    finally:
+        if store is not None:
+            store.close()
