@@ -42,6 +42,9 @@ class Hit:
     detail: str = ""
 
 
+#: Span lists up to this long are scanned, longer ones indexed by position (see Markers.near).
+_SCAN_MAX = 16
+
 #: Marker spans by token position: position -> [(index in the span list, span)].
 _ByPos = dict[int, list[tuple[int, Span]]]
 
@@ -70,7 +73,13 @@ class Markers:
     def near(self, name: str, by: str, lo: int, hi: int) -> list[Span]:
         """Spans of ``name`` whose start (``by="start"``) or end (``"end"``) is in ``[lo, hi]``,
         in list order. Looks only at the positions in the range, so guard work per match does not
-        grow with the length of the utterance."""
+        grow with the length of the utterance. A short list (the usual utterance) is scanned
+        directly: building the position index costs more than it saves there."""
+        spans = self.spans(name)
+        if len(spans) <= _SCAN_MAX:
+            if by == "start":
+                return [s for s in spans if lo <= s.start <= hi]
+            return [s for s in spans if lo <= s.end <= hi]
         idx = self._index.get(name)
         if idx is None:
             by_start: _ByPos = {}

@@ -18,6 +18,9 @@ from voiceassist.escalation.patterns import Pattern
 
 T = TypeVar("T")
 
+#: Distinct tokens whose candidates a matcher remembers before it starts over.
+_TOKEN_CACHE_MAX = 4096
+
 
 @dataclass(frozen=True)
 class Match(Generic[T]):
@@ -85,6 +88,9 @@ class Matcher(Generic[T]):
                 if pat.mask_ok:
                     self._initial[p[0]].append(k)
         self._lengths = tuple(sorted(lengths))
+        #: Candidates by token alone (exact word, stems, masked initial): words recur all through
+        #: a call ("you", "nie", "the"), so each distinct token is looked up once. Bounded.
+        self._by_token: dict[str, tuple[int, ...]] = {}
         self.ops = [0]
 
     def __len__(self) -> int:
@@ -96,18 +102,30 @@ class Matcher(Generic[T]):
 
     def candidates(self, tok: str, nxt: str | None = None) -> list[int]:
         """Pattern indexes whose first element may match ``tok`` (followed by ``nxt``)."""
+        single = self._by_token.get(tok)
+        if single is None:
+            single = self._single(tok)
+            if len(self._by_token) >= _TOKEN_CACHE_MAX:
+                self._by_token.clear()
+            self._by_token[tok] = single
+        if nxt is None:
+            return list(single)
+        out = list(single)
+        hit = self._pair.get((tok, nxt))
+        if hit:
+            out.extend(hit)
+        if MASK in nxt:
+            hit = self._pair_first.get(tok)
+            if hit:
+                out.extend(hit)
+        return out
+
+    def _single(self, tok: str) -> tuple[int, ...]:
+        """Candidates that depend on ``tok`` alone: exact word, stems, masked initial."""
         out: list[int] = []
         hit = self._exact.get(tok)
         if hit:
             out.extend(hit)
-        if nxt is not None:
-            hit = self._pair.get((tok, nxt))
-            if hit:
-                out.extend(hit)
-            if MASK in nxt:
-                hit = self._pair_first.get(tok)
-                if hit:
-                    out.extend(hit)
         n = len(tok)
         for ln in self._lengths:
             if ln > n:
@@ -119,7 +137,7 @@ class Matcher(Generic[T]):
             hit = self._initial.get(tok[0])
             if hit:
                 out.extend(hit)
-        return out
+        return tuple(out)
 
     def find(self, tokens: Sequence[str], limit: int | None = None) -> list[Match[T]]:
         """All matches using tokens ``[0, limit)``, sorted by (end, start, pattern order).
@@ -127,11 +145,12 @@ class Matcher(Generic[T]):
         For each (pattern, start) only the earliest-ending match is reported.
         """
         lim = len(tokens) if limit is None else min(limit, len(tokens))
-        toks = list(tokens)
+        toks = tokens if isinstance(tokens, list) else list(tokens)
         found: list[Match[T]] = []
         ops = self.ops
-        tokset = set(toks[:lim])
-        masked = any(MASK in t for t in tokset)
+        head = toks[:lim]
+        tokset = set(head)
+        masked = MASK in "".join(head)
         req = self._req
         for i in range(lim):
             cand = self.candidates(toks[i], toks[i + 1] if i + 1 < lim else None)
