@@ -292,3 +292,17 @@ def test_an_off_switch_that_names_nothing_is_a_config_error() -> None:
         remember_openings=False,
     )
     assert coach is not None and coach.off == {"talk_over", "slow_down", "plain_words"}
+
+
+def test_agent_speaks_the_call_language_and_reads_cues_in_their_own() -> None:
+    """An Italian agent on the Spanish line (call.lang es, call.agent_lang it): what the agent says
+    is Spanish, so the Spanish phrases are coached, and the whisper is in Italian."""
+    call = [
+        ("agent", "Buenos días, le atiende Sara, ¿en qué puedo ayudarle?", 500, 3500),
+        ("caller", "Quiero que me devuelvan el dinero del billete cancelado.", 4000, 7000),
+        ("agent", "No, es nuestra política, solo devolvemos al billete original.", 7500, 11000),
+    ]
+    cues = play(load_coaching("es", agent_lang="it"), call, 30_000)
+    assert [(c.cue, c.form) for c in cues] == [("explain_why", "rulebook")]
+    it_texts = load_coaching("it").lexicon.texts["rulebook"]
+    assert (cues[0].say, cues[0].script) == (it_texts.say, it_texts.script)

@@ -147,3 +147,19 @@ def test_unwritable_diagnostic_log_file(workstation: Path, tmp_path: Path, capsy
     workstation.write_text(fixed)
     main(["doctor", "--json", "--no-load", "--config", str(workstation)])
     assert _report(capsys)["log file"]["status"] == "ok"
+
+
+def test_agent_reading_cues_in_another_language_needs_no_second_model(workstation: Path, capsys) -> None:
+    """A Korean call with cues in English and coaching on: the agent speaks Korean to the caller,
+    so the Korean model serves both channels and no English model is asked for; a mistyped
+    stt.agent_model is a warning on its own line."""
+    text = workstation.read_text(encoding="utf-8").replace("coaching = false", "coaching = true")
+    workstation.write_text(text.replace('lang = "ko"', 'lang = "ko"\nagent_lang = "en"'), encoding="utf-8")
+    rc = main(["doctor", "--json", "--no-load", "--config", str(workstation)])
+    checks = _report(capsys)
+    assert "model en" not in checks and checks["model ko"]["status"] == "ok"
+    assert rc == 0, [c for c in checks.values() if c["status"] == "fail"]
+    workstation.write_text(workstation.read_text(encoding="utf-8") + '[stt]\nagent_model = "/nowhere"\n',
+                           encoding="utf-8")
+    main(["doctor", "--json", "--no-load", "--config", str(workstation)])
+    assert _report(capsys)["model ko (agent channel)"]["status"] == "warn"

@@ -144,17 +144,19 @@ def check_audio(settings: Mapping[str, Any]) -> list[CheckResult]:
 def check_models(settings: Mapping[str, Any], *, load: bool = True) -> list[CheckResult]:
     from voiceassist.stt.models import resolve_model
 
-    lang, agent_lang = _langs(settings)
+    lang, _agent_lang = _langs(settings)
+    # Both sides speak the call's language: the agent channel uses the caller's model unless
+    # stt.agent_model names another folder (for the same language).
     wanted = [(lang, str(settings["stt.model"]) or None, "caller")]
-    if settings["cues.coaching"] and agent_lang:
-        wanted.append((agent_lang, str(settings["stt.agent_model"]) or None, "agent"))
+    if settings["cues.coaching"] and str(settings["stt.agent_model"]):
+        wanted.append((lang, str(settings["stt.agent_model"]), "agent"))
     out: list[CheckResult] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str | None]] = set()
     for code, explicit, who in wanted:
-        if code in seen:
+        if (code, explicit) in seen:
             continue
-        seen.add(code)
-        name = f"model {code}"
+        seen.add((code, explicit))
+        name = f"model {code}" if who == "caller" else f"model {code} (agent channel)"
         try:
             loc = resolve_model(code, explicit)
         except VoiceAssistError as exc:

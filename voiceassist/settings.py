@@ -148,7 +148,11 @@ _OPTIONS = [
     ),
     Option("vad.end_gap_ms", int, 700, "Silence that ends an utterance, ms.", minimum=100, maximum=5000),
     Option("stt.model", str, "", "Vosk model folder for call.lang; empty = look it up."),
-    Option("stt.agent_model", str, "", "Vosk model folder for the agent's language; empty = look up."),
+    Option(
+        "stt.agent_model", str, "",
+        "Vosk model folder for the agent channel (the call's language: the agent speaks it to the "
+        "caller); empty = the caller's model.",
+    ),
     Option("cues.enabled", bool, True, "Whisper cues at all (the screen line always shows)."),
     Option("cues.gain_dbfs", float, -20.0, "Peak level of whispered cues, dBFS.", minimum=-60.0, maximum=0.0),
     Option("cues.earcon", bool, True, "Play a short soft tone before each cue."),

@@ -9,6 +9,7 @@ not read these files).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -82,8 +83,9 @@ def load_coaching(
     caller_angry: Callable[[], bool] | None = None,
     openings: OpeningHistory | None = None,
 ) -> CoachingEngine:
-    """A coaching engine for one call: caller language ``lang``, agent language ``agent_lang``
-    (default the same). Raises :class:`ConfigError` when the policy or a needed lexicon has
+    """A coaching engine for one call: ``lang`` is the language spoken on the call (the agent's
+    phrases are matched in it), ``agent_lang`` the agent's own language for the whispered texts
+    and the summary (default the same). Raises :class:`ConfigError` when the policy or a needed lexicon has
     problems, or ``off`` names neither a signal nor a coaching cue id."""
     layers = rule_layers(rule_dirs)
     policy, problems = load_coaching_policy(layers)
@@ -95,8 +97,14 @@ def load_coaching(
         names = ", ".join(map(repr, unknown))
         raise ConfigError(f"cues.coaching_off: unknown coaching signal or cue {names}",
                           hint=f"use signal names or cue ids: {', '.join(known)}")
-    agent = _lexicon_or_raise(agent_lang or lang, layers)
-    caller = agent if (agent_lang or lang) == lang else _lexicon_or_raise(lang, layers)
+    # On the call the agent speaks the caller's language: phrases (and the caller's problem and
+    # feeling markers) come from the call language; the whispered texts and the after-call
+    # summary from the agent's own language.
+    caller = _lexicon_or_raise(lang, layers)
+    agent = caller
+    if agent_lang and agent_lang != lang:
+        shown = _lexicon_or_raise(agent_lang, layers)
+        agent = replace(caller, texts=shown.texts, summary=shown.summary)
     return CoachingEngine(agent, policy, caller_lexicon=caller, vad=vad, off=off, caller_angry=caller_angry,
                           openings=openings, policy_file=f"{layers[0][1]}/{POLICY_FILE}")  # fmt: skip
 

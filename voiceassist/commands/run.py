@@ -124,9 +124,19 @@ def run(args: argparse.Namespace) -> int:
             print(f"voiceassist: warning: no call store ({exc.message}); flags and incidents are off",
                   file=sys.stderr)
     agent_recognizer = None
-    if cfg.agent_lang in ("", cfg.lang) and (cfg.agent_device or cfg.agent_channel != "none"):
+    if cfg.agent_device or cfg.agent_channel != "none":
+        # The agent talks to the caller in the call's language (call.agent_lang is only the
+        # language the agent reads cues in): the caller's model, or stt.agent_model if set.
+        agent_model = model
+        if str(settings["stt.agent_model"]):
+            try:
+                agent_model = load_vosk_model(resolve_model(cfg.lang, str(settings["stt.agent_model"])).path)
+            except VoiceAssistError as exc:  # the call runs: the caller's model hears the agent too
+                print(f"voiceassist: warning: stt.agent_model: {exc.message}; the agent channel uses "
+                      "the caller's model", file=sys.stderr)
+
         def agent_recognizer() -> Any:
-            return VoskRecognizer(model, "agent")
+            return VoskRecognizer(agent_model, "agent")
 
     seams = Seams(
         source=source,
