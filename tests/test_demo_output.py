@@ -78,6 +78,10 @@ def test_cli_demo_fast_works_without_model_or_sound_device(
     assert code == 0, printed
     assert out.is_file() and sf.info(str(out)).channels == 2
     assert "wrote" in printed and "end_call" in printed
+    # Read top to bottom: each cue comes right after the caller line that triggered it.
+    lines = printed.splitlines()
+    useless = next(i for i, line in enumerate(lines) if "caller  You are a useless idiot." in line)
+    assert ">> use_their_name" in lines[useless + 1], lines
 
 
 def test_demo_asr_says_clearly_when_there_is_no_model(

@@ -32,7 +32,7 @@ from voiceassist.cues.bank import CueBank
 from voiceassist.cues.level import float_to_pcm16, pcm16_to_float
 from voiceassist.cues.player import CoreEvent, PlaybackCore, Request
 from voiceassist.errors import InputFileError, ModelError, UsageError
-from voiceassist.events import Cue, Event, Transcript
+from voiceassist.events import CallEnded, Cue, Event, Transcript
 from voiceassist.paths import shipped_data_dir
 from voiceassist.pipeline import CueEngine
 
@@ -171,17 +171,43 @@ def default_engine_factory(lang: str) -> CueEngine:
 
 
 class _Printer:
+    """Transcript lines and cue lines. A cue fired while its utterance is still being spoken is
+    printed right after that utterance's line (the whisper itself plays at its time), so the
+    screen reads top to bottom."""
+
     def __init__(self, out: TextIO) -> None:
         self.out = out
+        self._open: set[tuple[str, int]] = set()
+        self._held: list[str] = []
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, Transcript) and event.kind == "final" and event.text.strip():
-            who = "caller" if event.speaker == "caller" else "agent "
-            self._line(f"  [{format_time(event.start_ms)}] {who}  {event.text}")
+        if isinstance(event, Transcript):
+            key = (event.speaker, event.utterance)
+            self._open = {k for k in self._open if k[0] != event.speaker or k[1] >= event.utterance}
+            if event.kind == "partial":
+                self._open.add(key)
+                return
+            self._open.discard(key)
+            if event.text.strip():
+                who = "caller" if event.speaker == "caller" else "agent "
+                self._line(f"  [{format_time(event.start_ms)}] {who}  {event.text}")
+            if not self._open:
+                self._release()
         elif isinstance(event, Cue):
             mark = "!!" if event.severity == "urgent" else ">>"
-            self._line(f"  [{format_time(event.at_ms)}] {mark} {event.cue}: \"{event.say}\""
-                       f"  - {event.script}")
+            line = f"  [{format_time(event.at_ms)}] {mark} {event.cue}: \"{event.say}\"  - {event.script}"
+            if (event.speaker, event.utterance) in self._open:
+                self._held.append(line)
+            else:
+                self._line(line)
+        elif isinstance(event, CallEnded):
+            self._open.clear()
+            self._release()
+
+    def _release(self) -> None:
+        held, self._held = self._held, []
+        for line in held:
+            self._line(line)
 
     def _line(self, text: str) -> None:
         self.out.write(text + "\n")
