@@ -204,6 +204,13 @@ class _Printer:
             self._open.clear()
             self._release()
 
+    def note(self, text: str) -> None:
+        """A line about a cue (e.g. not whispered): after that cue's line, even while it is held."""
+        if self._held:
+            self._held.append(text)
+        else:
+            self._line(text)
+
     def _release(self) -> None:
         held, self._held = self._held, []
         for line in held:
@@ -277,7 +284,8 @@ class _CallRun:
     """One call: pipeline events -> cue requests -> playback core pulled with the call audio."""
 
     def __init__(self, call: DemoCall, bank: CueBank, mix: _Mix, result: DemoResult, out: TextIO,
-                 wait_for_gap_ms: int) -> None:
+                 wait_for_gap_ms: int, note: Callable[[str], None] | None = None) -> None:
+        self.note = note or (lambda text: out.write(text + "\n"))
         self.call = call
         self.bank = bank
         self.mix = mix
@@ -306,7 +314,7 @@ class _CallRun:
             elif ev.kind in ("dropped", "preempted", "superseded"):
                 item.outcome = f"{ev.kind} ({ev.reason})"
                 what = "cut short" if ev.kind == "preempted" else "not whispered"
-                self.out.write(f"             ({item.cue.cue} {what}: {ev.reason})\n")
+                self.note(f"             ({item.cue.cue} {what}: {ev.reason})")
 
     def submit_new(self) -> None:
         for cue in self.new_cues:
@@ -361,9 +369,10 @@ def run_demo(
             for note in banks[call.lang].notices:
                 out.write(f"  note: {note}\n")
         caller_rec, agent_rec = _recognizers(call, opts.asr, result.notes, out, models)
-        run = _CallRun(call, banks[call.lang], mix, result, out, opts.wait_for_gap_ms)
+        printer = _Printer(out)
+        run = _CallRun(call, banks[call.lang], mix, result, out, opts.wait_for_gap_ms, note=printer.note)
         pipeline = Pipeline(caller_rec, agent_recognizer=agent_rec, cue_engine=engine_factory(call.lang),
-                            listeners=[_Printer(out), run.listen], call_id=call.name, lang=call.lang,
+                            listeners=[printer, run.listen], call_id=call.name, lang=call.lang,
                             source=str(call.wav))
         with open_audio_file(call.wav, block_samples=BLOCK_SAMPLES) as source:
             for block in source.blocks():
