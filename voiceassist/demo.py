@@ -35,6 +35,7 @@ from voiceassist.errors import InputFileError, ModelError, UsageError
 from voiceassist.events import CallEnded, Cue, Event, Transcript
 from voiceassist.paths import shipped_data_dir
 from voiceassist.pipeline import CueEngine
+from voiceassist.reading_order import ReadingOrder
 
 #: Block length fed to the pipeline, samples at 16 kHz (20 ms, like a live capture).
 BLOCK_SAMPLES = 320
@@ -171,50 +172,30 @@ def default_engine_factory(lang: str) -> CueEngine:
 
 
 class _Printer:
-    """Transcript lines and cue lines. A cue fired while its utterance is still being spoken is
-    printed right after that utterance's line (the whisper itself plays at its time), so the
-    screen reads top to bottom."""
+    """Transcript lines and cue lines, in reading order (:class:`ReadingOrder`): a cue fired
+    while its utterance is still being spoken is printed right after that utterance's line (the
+    whisper itself plays at its time)."""
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
-        self._open: set[tuple[str, int]] = set()
-        self._held: list[str] = []
+        self._order = ReadingOrder(self._line)
+        self.note = self._order.note
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, Transcript):
-            key = (event.speaker, event.utterance)
-            self._open = {k for k in self._open if k[0] != event.speaker or k[1] >= event.utterance}
+            self._order.transcript(event)
             if event.kind == "partial":
-                self._open.add(key)
                 return
-            self._open.discard(key)
             if event.text.strip():
                 who = "caller" if event.speaker == "caller" else "agent "
                 self._line(f"  [{format_time(event.start_ms)}] {who}  {event.text}")
-            if not self._open:
-                self._release()
+            self._order.printed_final()
         elif isinstance(event, Cue):
             mark = "!!" if event.severity == "urgent" else ">>"
-            line = f"  [{format_time(event.at_ms)}] {mark} {event.cue}: \"{event.say}\"  - {event.script}"
-            if (event.speaker, event.utterance) in self._open:
-                self._held.append(line)
-            else:
-                self._line(line)
+            self._order.cue(event, f"  [{format_time(event.at_ms)}] {mark} {event.cue}: \"{event.say}\""
+                                   f"  - {event.script}")
         elif isinstance(event, CallEnded):
-            self._open.clear()
-            self._release()
-
-    def note(self, text: str) -> None:
-        """A line about a cue (e.g. not whispered): after that cue's line, even while it is held."""
-        if self._held:
-            self._held.append(text)
-        else:
-            self._line(text)
-
-    def _release(self) -> None:
-        held, self._held = self._held, []
-        for line in held:
-            self._line(line)
+            self._order.end()
 
     def _line(self, text: str) -> None:
         self.out.write(text + "\n")

@@ -25,6 +25,7 @@ from voiceassist.audio.source import AudioSource
 from voiceassist.errors import ExitCode, InputFileError, UsageError, VoiceAssistError
 from voiceassist.events import CallEnded, Cue, Event, Transcript
 from voiceassist.pipeline import CueEngine, Pipeline
+from voiceassist.reading_order import ReadingOrder
 from voiceassist.stt.base import Recognizer
 from voiceassist.stt.reference import (
     ReferenceRecognizer,
@@ -52,7 +53,8 @@ class TextPrinter:
     """Listener printing finals and cues; partials on a live line when ``live``.
 
     Not live (piped, a file): the text is read after the fact, so a cue fired while its
-    utterance was still being spoken is held and printed right after that utterance's line."""
+    utterance was still being spoken is printed right after that utterance's line
+    (:class:`voiceassist.reading_order.ReadingOrder`)."""
 
     def __init__(self, out: TextIO, *, live: bool = False,
                  write_line: Callable[[str], None] | None = None) -> None:
@@ -60,44 +62,27 @@ class TextPrinter:
         self.live = live
         self._write_line = write_line
         self._partial_shown = False
-        #: (speaker, utterance) seen as a partial whose final is not printed yet.
-        self._open: set[tuple[str, int]] = set()
-        self._held: list[str] = []
+        self._order = ReadingOrder(self._line, hold=not live)
 
     def __call__(self, event: Event) -> None:
         if isinstance(event, Transcript):
+            self._order.transcript(event)
             line = f"[{format_ms(event.start_ms)}] {event.speaker}: {event.text}"
-            key = (event.speaker, event.utterance)
-            # An earlier utterance whose final never came (it recognised nothing) is over.
-            self._open = {k for k in self._open if k[0] != event.speaker or k[1] >= event.utterance}
             if event.kind == "partial":
-                self._open.add(key)
                 if self.live:
                     width = max(20, shutil.get_terminal_size((100, 20)).columns - 1)
                     self.out.write("\r\x1b[K" + (line if len(line) <= width else line[: width - 1] + "…"))
                     self.out.flush()
                     self._partial_shown = True
                 return
-            self._open.discard(key)
             self._line(line)
-            if not self._open:
-                self._release()
+            self._order.printed_final()
         elif isinstance(event, Cue):
             script = f"  ({event.script})" if event.script else ""
-            line = f"[{format_ms(event.at_ms)}] >> {event.cue}: {event.say}{script}"
-            if not self.live and (event.speaker, event.utterance) in self._open:
-                self._held.append(line)
-            else:
-                self._line(line)
+            self._order.cue(event, f"[{format_ms(event.at_ms)}] >> {event.cue}: {event.say}{script}")
         elif isinstance(event, CallEnded):
-            self._open.clear()
-            self._release()
+            self._order.end()
             self.close()
-
-    def _release(self) -> None:
-        held, self._held = self._held, []
-        for line in held:
-            self._line(line)
 
     def close(self) -> None:
         """Clear an unfinished live partial line."""
