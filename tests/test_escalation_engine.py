@@ -344,3 +344,22 @@ def test_a_milder_form_after_a_harsh_one_adds_nothing() -> None:
     e = load_engine("en")
     cues = [c.cue for c in say(e, "I will kill you, I will sue you", 0, 0)]
     assert cues == ["call_security", "report_threat"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "cued"),
+    [
+        # quoting a group statement to condemn it: quiet
+        ("en", "saying immigrants are criminals is racist", False),
+        ("es", "decir que los inmigrantes son delincuentes es racista", False),
+        # the same verbs around an insult at the agent: still an insult
+        ("en", "what are you saying you idiot", True),
+        ("en", "stop saying that, you moron", True),
+        ("es", "deja de decir tonterías, imbécil", True),
+    ],
+)
+def test_counter_speech_markers_guard_group_statements_not_insults(lang: str, text: str, cued: bool) -> None:
+    e = load_engine(lang)  # type: ignore[arg-type]
+    words = words_for(text, 0, 4000)
+    cues = e.process(Transcript("caller", "final", text, 0, 4000, words, 0))
+    assert bool(cues) is cued, [c.cue for c in cues]

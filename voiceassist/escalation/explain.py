@@ -41,7 +41,8 @@ def explain(engine: Engine, texts: Sequence[str]) -> list[str]:
         out.append(f"  tokens: {' '.join(tokens) if tokens else '(none)'}")
         matches = pack.matcher.find(tokens)
         markers = Markers(pack, tokens, len(tokens), tk.breaks)
-        for name in ("second_person", "objects", "self", "negation", "reported", "name_intro"):
+        for name in ("second_person", "address", "objects", "self", "negation", "reported", "counter",
+                     "name_intro"):
             spans = markers.spans(name)
             if spans:
                 shown = ", ".join(f"{' '.join(tokens[s.start : s.end])!r}" for s in spans)

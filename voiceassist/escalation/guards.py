@@ -20,7 +20,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 
 from voiceassist.escalation.matcher import Match
-from voiceassist.escalation.model import EngineParams, Entry, LangPack
+from voiceassist.escalation.model import GROUP_CATEGORIES, EngineParams, Entry, LangPack
 
 
 @dataclass(frozen=True)
@@ -140,6 +140,14 @@ def assess(m: Match[Entry], markers: Markers, params: EngineParams, *, n_tokens:
                 and markers.same_sentence(s.end, m.start)
             ):
                 return Hit(e, m, 0.0, "", "reported", f"reported speech marker {s.text!r} before the match")
+        if e.category in GROUP_CATEGORIES:
+            for s in markers.near("counter", "end", m.start - params.reported_window, m.start):
+                if (
+                    s.end <= m.start
+                    and m.start - s.end <= params.reported_window
+                    and markers.same_sentence(s.end, m.start)
+                ):
+                    return Hit(e, m, 0.0, "", "reported", f"quoted to condemn: {s.text!r} before the match")
     if e.directed == "any":
         return Hit(e, m, e.weight, "any", "", "counts wherever it is said")
     if e.directed == "none":

@@ -15,10 +15,15 @@ SEVERITIES = ("info", "warn", "urgent")
 DIRECTED = ("agent", "any", "none")
 GUARDS = ("negation", "reported", "self")
 MARKERS = (
-    "second_person", "address", "objects", "negation", "reported", "name_intro", "self", "apology", "calm",
+    "second_person", "address", "objects", "negation", "reported", "counter", "name_intro", "self",
+    "apology", "calm",
 )
 #: Marker lists that act as calm-category lexicon entries (form in the ``calm`` category).
 CALM_MARKERS = {"apology": "apology", "calm": "calming"}
+#: Categories of statements about groups: the ``counter`` markers (quoting to condemn:
+#: "saying immigrants are criminals is racist") guard their ``reported``-guarded entries only, so
+#: the same verbs around an insult at the agent ("what are you saying, you idiot") do not.
+GROUP_CATEGORIES = frozenset({"racism", "sexism", "hate"})
 
 
 def severity_rank(severity: str) -> int:
