@@ -121,33 +121,29 @@ def addressed(m: Match[Entry], markers: Markers) -> str | None:
     return None
 
 
+def _ends_before(m: Match[Entry], markers: Markers, name: str, window: int) -> Span | None:
+    """The first ``name`` marker ending at most ``window`` tokens before the match, in its sentence."""
+    for s in markers.near(name, "end", m.start - window, m.start):
+        if s.end <= m.start and m.start - s.end <= window and markers.same_sentence(s.end, m.start):
+            return s
+    return None
+
+
 def assess(m: Match[Entry], markers: Markers, params: EngineParams, *, n_tokens: int, final: bool) -> Hit:
     """Apply the entry's guards and directedness to one match."""
     e = m.payload
     if "negation" in e.guards:
-        for s in markers.near("negation", "end", m.start - params.negation_gap, m.start):
-            if (
-                s.end <= m.start
-                and m.start - s.end <= params.negation_gap
-                and markers.same_sentence(s.end, m.start)
-            ):
-                return Hit(e, m, 0.0, "", "negation", f"negation marker {s.text!r} before the match")
+        s = _ends_before(m, markers, "negation", params.negation_gap)
+        if s is not None:
+            return Hit(e, m, 0.0, "", "negation", f"negation marker {s.text!r} before the match")
     if "reported" in e.guards:
-        for s in markers.near("reported", "end", m.start - params.reported_window, m.start):
-            if (
-                s.end <= m.start
-                and m.start - s.end <= params.reported_window
-                and markers.same_sentence(s.end, m.start)
-            ):
-                return Hit(e, m, 0.0, "", "reported", f"reported speech marker {s.text!r} before the match")
+        s = _ends_before(m, markers, "reported", params.reported_window)
+        if s is not None:
+            return Hit(e, m, 0.0, "", "reported", f"reported speech marker {s.text!r} before the match")
         if e.category in GROUP_CATEGORIES:
-            for s in markers.near("counter", "end", m.start - params.reported_window, m.start):
-                if (
-                    s.end <= m.start
-                    and m.start - s.end <= params.reported_window
-                    and markers.same_sentence(s.end, m.start)
-                ):
-                    return Hit(e, m, 0.0, "", "reported", f"quoted to condemn: {s.text!r} before the match")
+            s = _ends_before(m, markers, "counter", params.reported_window)
+            if s is not None:
+                return Hit(e, m, 0.0, "", "reported", f"quoted to condemn: {s.text!r} before the match")
     if e.directed == "any":
         return Hit(e, m, e.weight, "any", "", "counts wherever it is said")
     if e.directed == "none":
