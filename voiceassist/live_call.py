@@ -495,9 +495,7 @@ class LiveCall:
         if self._new_call:
             self._new_call = False
             self._end_call("new_call")
-            self.player.reset("new call")
-            self.screen.note("new call")
-            self._begin_call(block.start_sample)
+            self._next_call(block.start_sample)
         pcm = block.caller.astype(np.float32)
         self._level_db = 20 * math.log10(float(np.sqrt(np.mean(pcm * pcm))) / 32768.0 + 1e-9)
         if self._pipeline is not None:
@@ -514,6 +512,12 @@ class LiveCall:
         self.position = block.end_sample - self._origin
         self._status_line()
 
+    def _next_call(self, origin: int) -> None:
+        """Begin a new call at source sample ``origin`` (after ``n`` or a silence)."""
+        self.player.reset("new call")
+        self.screen.note("new call")
+        self._begin_call(origin)
+
     def _clock(self, block: AudioBlock, arrival: float) -> None:
         """Latency reference: ``block`` (its end) cannot have arrived before it was captured."""
         self._t0 = min(self._t0, arrival - (block.end_sample - self._origin) / RATE_HZ)
@@ -527,6 +531,11 @@ class LiveCall:
     def _feed_until_silence(self, block: AudioBlock, pos: int) -> int:
         """Feed ``block`` from source sample ``pos`` up to the next VAD frame boundary of call
         time; end the call there when the silence is long enough. Returns where feeding stopped."""
+        if self._heard and samples_to_ms(block.end_sample - self._origin) - self._quiet_ms < self._split_ms:
+            # No frame boundary in this block can end the call (the quiet time only grows): feed
+            # the rest in one piece instead of frame by frame.
+            self._feed_call(_part(block, pos, block.end_sample), block)
+            return block.end_sample
         frame = self._vad_config.frame_samples
         stop = min(block.end_sample, self._origin + ((pos - self._origin) // frame + 1) * frame)
         self._feed_call(_part(block, pos, stop), block)
@@ -566,9 +575,7 @@ class LiveCall:
                       if isinstance(o, SpeechSegment) and o.kind == "start"]
             if starts:
                 recent = list(b.recent)
-                self.player.reset("new call")
-                self._begin_call(recent[0][0])
-                self.screen.note("new call")
+                self._next_call(recent[0][0])
                 self._clock(block, arrival)
                 for start, c, a in recent:
                     self._feed_call(AudioBlock(c, start, a), block)
