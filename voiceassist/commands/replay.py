@@ -58,9 +58,11 @@ def cue_engine_factory(args: argparse.Namespace, settings: Mapping[str, Any]) ->
     if args.no_cues:
         return None
     from voiceassist.escalation.engine import load_engine
+    from voiceassist.escalation.scorer import load_scorer
 
     return load_engine(
         str(settings["call.lang"]),
+        scorer=load_scorer(settings),
         agent_lang=str(settings["call.agent_lang"]) or None,
         rule_dirs=[Path(d) for d in settings["rules.extra_dirs"]],
         agent_name=str(settings["call.agent_name"]),

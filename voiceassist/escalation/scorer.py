@@ -47,7 +47,7 @@ class Heads:
         self.W = np.asarray(W, dtype=np.float32)
         self.b = np.asarray(b, dtype=np.float32)
         self.meta = dict(meta)
-        self.categories: tuple[str, ...] = tuple(meta["categories"])  # type: ignore[call-overload]
+        self.categories: tuple[str, ...] = tuple(meta["categories"])  # type: ignore[arg-type]
         self.encoder: str = str(meta["encoder"])
         self.version: str = str(meta["version"])
         #: lang -> category -> probability threshold.
