@@ -25,7 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scorer_data import (  # noqa: E402
+from scorer_data import (
     CATEGORIES,
     LANGS,
     ROOT,
@@ -38,7 +38,7 @@ from scorer_data import (  # noqa: E402
     written_rows,
 )
 
-from voiceassist.escalation.scorer import Heads  # noqa: E402
+from voiceassist.escalation.scorer import Heads
 
 OUT = ROOT / "voiceassist" / "data" / "scorer" / "heads.npz"
 VERSION = "e5q4-lin-2026.12.07"
@@ -50,11 +50,11 @@ GRID = [round(x, 3) for x in np.arange(0.30, 0.995, 0.01)]
 BENIGN_KINDS = ("service", "benign", "angry_clean", "other")
 
 _NUM = {
-    "en": "zero one two three four five six seven eight nine".split(),
-    "es": "cero uno dos tres cuatro cinco seis siete ocho nueve".split(),
-    "it": "zero uno due tre quattro cinque sei sette otto nove".split(),
-    "pl": "zero jeden dwa trzy cztery pięć sześć siedem osiem dziewięć".split(),
-    "ko": "영 일 이 삼 사 오 육 칠 팔 구".split(),
+    "en": ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"],
+    "es": ["cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"],
+    "it": ["zero", "uno", "due", "tre", "quattro", "cinque", "sei", "sette", "otto", "nove"],
+    "pl": ["zero", "jeden", "dwa", "trzy", "cztery", "pięć", "sześć", "siedem", "osiem", "dziewięć"],
+    "ko": ["영", "일", "이", "삼", "사", "오", "육", "칠", "팔", "구"],
 }
 _FRAMES = {
     "en": ["my account number is {n}", "the reference is {n}", "my phone number is {n}", "it ends in {n}",
@@ -97,10 +97,12 @@ def labels(rows: Sequence[Row]) -> np.ndarray:
     return Y
 
 
-def fit_linear(X: np.ndarray, Y: np.ndarray, w: np.ndarray, iters: int = 400) -> tuple[np.ndarray, np.ndarray]:
+def fit_linear(
+    X: np.ndarray, Y: np.ndarray, w: np.ndarray, iters: int = 400
+) -> tuple[np.ndarray, np.ndarray]:
     """One weighted, class-balanced L2 logistic head per column of ``Y`` (gradient descent with
     momentum from zero: deterministic)."""
-    n, d = X.shape
+    _n, d = X.shape
     W = np.zeros((Y.shape[1], d), dtype=np.float64)
     b = np.zeros(Y.shape[1], dtype=np.float64)
     Xd = X.astype(np.float64)
@@ -161,7 +163,7 @@ def calibrate(rows: Sequence[Row], P: np.ndarray) -> dict[str, dict[str, float]]
     return out
 
 
-def train(rows: Sequence[Row], X: np.ndarray, encoder: str, calibrate_on: Sequence[Row] | None = None) -> Heads:
+def train(rows: Sequence[Row], X: np.ndarray, encoder: str) -> Heads:
     """Heads fitted on ``rows`` with thresholds from their out-of-fold probabilities."""
     Y = labels(rows)
     w = row_weights(rows)

@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import train_scorer  # noqa: E402
-from scorer_data import (  # noqa: E402
+import train_scorer
+from scorer_data import (
     LANGS,
     CachedEncoder,
     Row,
@@ -30,10 +30,10 @@ from scorer_data import (  # noqa: E402
     written_rows,
 )
 
-from voiceassist.escalation.engine import load_engine  # noqa: E402
-from voiceassist.escalation.explain import words_for  # noqa: E402
-from voiceassist.escalation.scorer import Heads, Scorer  # noqa: E402
-from voiceassist.events import Transcript  # noqa: E402
+from voiceassist.escalation.engine import load_engine
+from voiceassist.escalation.explain import words_for
+from voiceassist.escalation.scorer import Heads, Scorer
+from voiceassist.events import Transcript
 
 HARMFUL = {"abuse", "threat", "racism", "sexism", "hate", "flirting", "troll"}
 MUST = ("must_cue", "positive")
@@ -52,10 +52,7 @@ def run_rows(rows: Sequence[Row], scorer: Scorer | None) -> dict[tuple[str, str,
         words = words_for(r.text, 0, 3500)
         cues = eng.process(Transcript("caller", "final", r.text, 0, 3500, words, 0))
         cats = {c.category for c in cues}
-        if r.kind in MUST or r.kind in TRICKY:
-            hit = bool(cats & HARMFUL)
-        else:
-            hit = bool(cues)
+        hit = bool(cats & HARMFUL) if r.kind in MUST or r.kind in TRICKY else bool(cues)
         cell = out[(r.lang, r.kind, r.category if r.kind in MUST else "")]
         cell[0] += 1
         cell[1] += int(hit)

@@ -91,9 +91,8 @@ def run(args: argparse.Namespace) -> int:
 def process_stream(args: argparse.Namespace, inp: TextIO, out: TextIO, err: TextIO) -> int:
     from voiceassist.escalation.engine import load_engine
     from voiceassist.escalation.explain import words_for
-    from voiceassist.events import Transcript
-
     from voiceassist.escalation.scorer import load_scorer
+    from voiceassist.events import Transcript
     from voiceassist.settings import load_settings
 
     # Fail early (bad language, broken rules) before reading input.

@@ -61,7 +61,6 @@ def run_check(args: argparse.Namespace) -> int:
 def run_explain(args: argparse.Namespace) -> int:
     from voiceassist.escalation.engine import load_engine
     from voiceassist.escalation.explain import explain
-
     from voiceassist.escalation.scorer import load_scorer
     from voiceassist.settings import load_settings
 
