@@ -82,7 +82,8 @@ def test_partials_are_scored_by_word_count_so_splits_do_not_matter(scorer) -> No
     b = load_engine("en", scorer=scorer)
     fired_b = []
     for k in (3, 5, 8):
-        fired_b += b.process(Transcript("caller", "partial", " ".join(text.split()[:k]), 0, 3500, words[:k], 0))
+        part = " ".join(text.split()[:k])
+        fired_b += b.process(Transcript("caller", "partial", part, 0, 3500, words[:k], 0))
     fired_b += b.process(Transcript("caller", "final", text, 0, 3500, words, 0))
     assert [c.cue for c in fired_a] == [c.cue for c in fired_b]
 
