@@ -197,8 +197,10 @@ def _vosk_model(path: str) -> Any:
 
 def _new_engine(lang: str) -> Any:
     from voiceassist.escalation.engine import load_engine
+    from voiceassist.escalation.scorer import load_scorer
+    from voiceassist.settings import load_settings
 
-    return load_engine(lang)
+    return load_engine(lang, scorer=load_scorer(load_settings()))
 
 
 def _upset(engine: Any) -> bool:
