@@ -197,10 +197,8 @@ def _vosk_model(path: str) -> Any:
 
 def _new_engine(lang: str) -> Any:
     from voiceassist.escalation.engine import load_engine
-    from voiceassist.escalation.scorer import load_scorer
-    from voiceassist.settings import load_settings
 
-    return load_engine(lang, scorer=load_scorer(load_settings()))
+    return load_engine(lang)
 
 
 def _upset(engine: Any) -> bool:
