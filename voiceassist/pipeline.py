@@ -64,6 +64,7 @@ class Pipeline:
         source: str = "",
         classifier: FrameClassifier | None = None,
         coaching: AgentCoach | None = None,
+        on_end: Callable[[int], list[Cue]] | None = None,
     ) -> None:
         self.call_id = call_id
         self.lang = lang
@@ -74,6 +75,9 @@ class Pipeline:
         #: lands in :attr:`coaching_summary` when the call finishes.
         self.coaching = coaching
         self.coaching_summary: object | None = None
+        #: Called with the end of the call (ms) just before :class:`CallEnded`; the cues it
+        #: returns (the after-call decision) go to every listener.
+        self._on_end = on_end
         self._listeners: list[Listener] = list(listeners)
         self._classifier = classifier
         self._recognizers: dict[Speaker, Recognizer] = {"caller": caller_recognizer}
@@ -92,6 +96,15 @@ class Pipeline:
     def add_listener(self, listener: Listener) -> None:
         """Every later event is passed to ``listener`` (in emission order)."""
         self._listeners.append(listener)
+
+    def announce(self, event: Event) -> list[Event]:
+        """An event from outside the stages (a flagged caller's heads-up) to every listener, in
+        order with the others; coaching does not see it."""
+        out = self.start()
+        out.append(event)
+        for listener in self._listeners:
+            listener(event)
+        return out
 
     @property
     def position_ms(self) -> int:
@@ -170,6 +183,9 @@ class Pipeline:
         self._finished = True
         if self.coaching is not None:
             self.coaching_summary = self.coaching.end_call(samples_to_ms(end))
+        if self._on_end is not None:
+            for cue in self._on_end(samples_to_ms(end)):
+                self._emit(cue, out)
         self._emit(CallEnded(call_id=self.call_id, at_ms=samples_to_ms(end), reason=reason), out)
         return out
 

@@ -208,7 +208,8 @@ _OPTIONS = [
         "store.boundary_repeats",
         int,
         2,
-        "state_boundary this many times in one call flags the caller.",
+        "No longer used (ignored): caller flags follow rules/policy.toml [after_call], like the "
+        "caller_flagged cue.",
         minimum=1,
         maximum=100,
     ),
