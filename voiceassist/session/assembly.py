@@ -125,11 +125,13 @@ class Assembly:
         cues: bool = True,
         classifier: FrameClassifier | None = None,
         recording_path: Path | None = None,
+        engine: Any | None = None,
     ) -> Call:
         """A call in ``lang`` (default ``call.lang``): the pipeline with its engine (lowered
         thresholds for a flagged caller when ``recorder`` knows ``caller_id``), coaching (when
         the audio has an agent channel, ``agent_audio``), the after-call decision and the store.
-        Call :meth:`Call.start` before feeding audio."""
+        ``engine`` replaces the one built here (tests, eval's worker cache). Call
+        :meth:`Call.start` before feeding audio."""
         call_lang = lang or self.config.call.lang
         heads_up = None
         if recorder is not None:
@@ -137,10 +139,11 @@ class Assembly:
             heads_up = recorder.start_call(call_id, lang=call_lang,
                                            agent=self.config.call.agent_name or "agent", caller_id=caller_id,
                                            source=source, **kwargs)
-        engine = None
-        if cues:
+        if cues and engine is None:
             engine = self.engine(call_lang, adjustments=heads_up.adjustments if heads_up else None)
         coach = None
+        if not cues:
+            engine = None
         if coaching and agent_audio:
             coach = self.coaching(engine, lang=call_lang, remember_openings=remember_openings)
         return Call(engine, coach, caller_recognizer, agent_recognizer if agent_audio else None,
