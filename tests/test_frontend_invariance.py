@@ -104,3 +104,21 @@ def test_an_italian_call_ends_with_the_same_italian_after_call_cues_in_run_and_e
     run_after = after_call([(e["cue"], e["say"]) for e in log if e["type"] == "cue"])
     assert run_after == eval_after
     assert all(say != "Take a breath" for _, say in run_after)
+
+
+def test_replay_without_lang_takes_the_expectation_files_language_and_matches_eval(
+        call_wav: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from voiceassist.cli import main
+
+    assert 'lang = "it"' in call_wav.with_suffix(".expect.toml").read_text(encoding="utf-8")
+    assert main(["replay", str(call_wav), "--transcript", "auto", "--json"]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    replayed = [(e["cue"], e["say"]) for e in events if e["type"] == "cue"]
+    vtt = str(call_wav.with_suffix(".vtt"))
+    job = FileJob(audio=call_wav.as_posix(), lang="it", modes=("ref",), transcript=vtt,
+                  model=None, expectations=None, expect_file="")
+    evaluated = [(c.cue, c.say) for c in run_call(job, "ref").cues]
+    assert replayed == evaluated, "replay gives eval's cues: caller cues, coaching and after-call"
+    assert ("take_a_breath", "Fai un respiro") in replayed

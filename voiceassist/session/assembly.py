@@ -128,8 +128,8 @@ class Assembly:
         engine: Any | None = None,
     ) -> Call:
         """A call in ``lang`` (default ``call.lang``): the pipeline with its engine (lowered
-        thresholds for a flagged caller when ``recorder`` knows ``caller_id``), coaching (when
-        the audio has an agent channel, ``agent_audio``), the after-call decision and the store.
+        thresholds for a flagged caller when ``recorder`` knows ``caller_id``), coaching (only
+        when the audio has an agent channel, ``agent_audio``), the after-call decision and the store.
         ``engine`` replaces the one built here (tests, eval's worker cache). Call
         :meth:`Call.start` before feeding audio."""
         call_lang = lang or self.config.call.lang
@@ -146,7 +146,7 @@ class Assembly:
             engine = None
         if coaching and agent_audio:
             coach = self.coaching(engine, lang=call_lang, remember_openings=remember_openings)
-        return Call(engine, coach, caller_recognizer, agent_recognizer if agent_audio else None,
+        return Call(engine, coach, caller_recognizer, agent_recognizer,
                     vad=self.config.vad, agent_name=self.config.call.agent_name,
                     settings=self.config.settings, lang=call_lang, call_id=call_id, source=source,
                     listeners=listeners, recorder=recorder, heads_up=heads_up, classifier=classifier)

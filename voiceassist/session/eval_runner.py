@@ -211,7 +211,8 @@ def run_call(job: FileJob, mode: Mode) -> CallRun:
                 "audio.agent_channel", "right"))) as audio:
             has_agent = audio.info.has_agent_channel
             # No opening history across files: results stay the same run after run.
-            call = assembly.new_call(caller_rec, agent_recognizer=agent_rec, agent_audio=has_agent,
+            call = assembly.new_call(caller_rec, agent_recognizer=agent_rec if has_agent else None,
+                                     agent_audio=has_agent,
                                      lang=job.lang, call_id=Path(job.audio).stem, source=job.audio,
                                      engine=engine, remember_openings=False)
             events: list[Event] = call.start()
