@@ -13,6 +13,7 @@ blocks. All times are ms of call time.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Protocol
 
 import numpy as np
@@ -89,6 +90,7 @@ class Pipeline:
         self._pending: dict[Speaker, list[Pcm16]] = {"caller": [], "agent": []}
         self._pending_len = 0
         self._pos = 0  # call-time sample of the first pending (unprocessed) sample
+        self._decided = 0  # call-time sample at the end of the tick being processed
         self._started = False
         self._finished = False
 
@@ -149,6 +151,7 @@ class Pipeline:
         usable = len(caller) - len(caller) % self._tick
         for off in range(0, usable, self._tick):
             end = self._pos + self._tick
+            self._decided = end
             self._process("caller", caller[off : off + self._tick], out)
             if agent is not None:
                 self._process("agent", agent[off : off + self._tick], out)
@@ -172,6 +175,7 @@ class Pipeline:
         caller = self._take("caller")
         agent = self._take("agent") if self._has_agent else None
         end = self._pos + len(caller)
+        self._decided = end
         for speaker, vad in self._vads.items():
             rest = caller if speaker == "caller" else agent
             if rest is not None and len(rest):
@@ -225,6 +229,8 @@ class Pipeline:
             self._emit(event, out)
             if self.cue_engine is not None:
                 for cue in self.cue_engine.process(event):
+                    if cue.decided_ms is None:
+                        cue = replace(cue, decided_ms=samples_to_ms(self._decided))
                     self._emit(cue, out)
 
     def _emit(self, event: Event, out: list[Event]) -> None:
