@@ -39,6 +39,8 @@ class Option:
     choices: tuple[Any, ...] | None = None
     minimum: float | None = None
     maximum: float | None = None
+    #: The value may hold a secret (a password in a store URL): shown masked, never verbatim.
+    secret: bool = False
 
     def convert(self, raw: Any, where: str) -> Any:
         """Check and convert ``raw`` (from TOML, env text or a flag); ``where`` names the source."""
@@ -193,6 +195,7 @@ _OPTIONS = [
         str,
         "",
         "Call store: sqlite:///path or postgresql://...; empty = SQLite in the user data dir.",
+        secret=True,
     ),
     Option("store.transcripts", bool, False, "Store transcripts in the call store."),
     Option(
