@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from voiceassist.errors import ConfigError
+from voiceassist.errors import ConfigError, UsageError
 from voiceassist.escalation.tomlpos import TomlLocator
 from voiceassist.paths import user_config_dir
 
@@ -420,7 +420,11 @@ def load_settings(
         flag_opt = SCHEMA.get(key)
         if flag_opt is None:
             raise ConfigError(f"unknown setting {key}")
-        values[key] = Value(flag_opt.convert(raw, f"flag for {key}"), "flag")
+        try:
+            values[key] = Value(flag_opt.convert(raw, f"flag for {key}"), "flag")
+        except ConfigError as exc:
+            # A bad command-line value is a usage error (exit 2), not a broken config (9).
+            raise UsageError(exc.message, hint=exc.hint) from None
     return Settings(values, files)
 
 
