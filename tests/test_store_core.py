@@ -311,7 +311,7 @@ def test_a_new_sqlite_store_opened_by_several_connections_at_once_is_never_locke
             assert store.schema_version() == LATEST
 
 
-def test_highest_cue_is_the_most_severe_not_the_highest_rung_of_any_ladder(store_url: str, tmp_path: Path) -> None:
+def test_highest_cue_is_the_most_severe_not_the_highest_rung(store_url: str, tmp_path: Path) -> None:
     """Issue 13 item 16: rungs of different ladders are not comparable; an urgent call_security
     (rung 1 of the threat ladder) outranks an info cue on rung 2 of the anger ladder."""
     r = recorder(store_url, tmp_path)
