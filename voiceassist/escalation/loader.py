@@ -326,12 +326,12 @@ def _load_lang(lang: str, layers: Sequence[tuple[Path, str]], policy: Policy | N
         lexdir = base / lang / "lexicon"
         if not lexdir.is_dir():
             continue
-        docs = [_read(f, _display(base, disp, f), col, lang) for f in sorted(lexdir.glob("*.toml"))]
-        lex_layers.append([d for d in docs if d is not None])
-    slots = _load_slots([d for docs in lex_layers for d in docs], lang, col)
-    for docs in lex_layers:
+        read = [_read(f, _display(base, disp, f), col, lang) for f in sorted(lexdir.glob("*.toml"))]
+        lex_layers.append([d for d in read if d is not None])
+    slots = _load_slots([d for layer in lex_layers for d in layer], lang, col)
+    for layer in lex_layers:
         seen_here: dict[str, Source] = {}
-        for doc in docs:
+        for doc in layer:
             _load_lexicon(doc, lang, norm, policy, col, entries, seen_here, slots)
     if not entries and have_lang:
         base, disp = layers[0]
