@@ -35,22 +35,27 @@ def _members(name: str, slots: Mapping[str, Sequence[str]], depth: int = 0) -> l
         raise SlotError(f"slot @{name} refers to itself (directly or through other slots)")
     out: list[str] = []
     for m in slots[name]:
-        got = _members(m[1:], slots, depth + 1) if m.startswith("@") else [m]
+        if m.startswith("@") and len(m.split()) == 1:
+            got = _members(m[1:], slots, depth + 1)
+        elif "@" in m:
+            got = expand(m, slots, depth + 1)  # "@race_adj people": one member per adjective
+        else:
+            got = [m]
         out.extend(x for x in got if x not in out)
     return out
 
 
-def _alternatives(piece: str, slots: Mapping[str, Sequence[str]]) -> tuple[bool, list[str]]:
+def _alternatives(piece: str, slots: Mapping[str, Sequence[str]], depth: int) -> tuple[bool, list[str]]:
     optional = piece.startswith("?")
     body = piece[1:] if optional else piece
     alts: list[str] = []
     for alt in body.split("|"):
-        got = _members(alt[1:], slots) if alt.startswith("@") and len(alt) > 1 else [alt]
+        got = _members(alt[1:], slots, depth) if alt.startswith("@") and len(alt) > 1 else [alt]
         alts.extend(a for a in got if a not in alts)
     return optional, alts
 
 
-def expand(text: str, slots: Mapping[str, Sequence[str]]) -> list[str]:
+def expand(text: str, slots: Mapping[str, Sequence[str]], depth: int = 0) -> list[str]:
     """The pattern strings ``text`` stands for once its ``@slot`` references are expanded.
 
     A pattern without ``@`` is returned unchanged. Raises :class:`SlotError`.
@@ -63,7 +68,7 @@ def expand(text: str, slots: Mapping[str, Sequence[str]]) -> list[str]:
             for v in variants:
                 v.append(piece)
             continue
-        optional, alts = _alternatives(piece, slots)
+        optional, alts = _alternatives(piece, slots, depth)
         single = [a for a in alts if len(a.split()) == 1]
         multi = [a.split() for a in alts if len(a.split()) > 1]
         q = "?" if optional else ""
