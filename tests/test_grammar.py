@@ -32,6 +32,11 @@ UNSEEN = [
     ("en", "threat", "i hope somebody shoots you"),
     ("en", "abuse", "you are basically a total clown"),
     ("en", "hate", "why dont we deport all the muslims"),
+    ("es", "racism", "los rumanos francamente son unas ratas"),
+    ("es", "hate", "las lesbianas no son normales"),
+    ("es", "threat", "vamos a ir a tu casa y reventarte"),
+    ("es", "sexism", "las feministas en mi opinion son todas idiotas"),
+    ("es", "hate", "nadie quiere a esos judios"),
 ]
 
 #: (lang, utterance): the same slots behind a guard, or in a neutral or positive frame.
@@ -44,6 +49,10 @@ QUIET = [
     ("en", "im going to walk over there and strangle the printer"),
     ("en", "i hope somebody calls you back"),
     ("en", "arabs in my street are lovely"),
+    ("es", "los rumanos no son ratas"),
+    ("es", "mi cuñado dice que las lesbianas no son normales"),
+    ("es", "vamos a ir a tu casa a recoger el paquete"),
+    ("es", "las feministas son muy trabajadoras"),
 ]
 
 _ENGINES: dict[str, object] = {}
