@@ -37,6 +37,10 @@ UNSEEN = [
     ("es", "threat", "vamos a ir a tu casa y reventarte"),
     ("es", "sexism", "las feministas en mi opinion son todas idiotas"),
     ("es", "hate", "nadie quiere a esos judios"),
+    ("it", "racism", "i rumeni sinceramente sono tutti parassiti"),
+    ("it", "hate", "le lesbiche non sono normali"),
+    ("it", "threat", "torno sotto casa tua e ammazzarti"),
+    ("it", "sexism", "le femministe secondo me sono delle cretine"),
 ]
 
 #: (lang, utterance): the same slots behind a guard, or in a neutral or positive frame.
@@ -53,6 +57,9 @@ QUIET = [
     ("es", "mi cuñado dice que las lesbianas no son normales"),
     ("es", "vamos a ir a tu casa a recoger el paquete"),
     ("es", "las feministas son muy trabajadoras"),
+    ("it", "i rumeni non sono parassiti"),
+    ("it", "mia zia dice che le lesbiche non sono normali"),
+    ("it", "le femministe sono molto brave"),
 ]
 
 _ENGINES: dict[str, object] = {}
