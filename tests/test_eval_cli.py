@@ -152,6 +152,8 @@ def test_same_input_gives_byte_identical_output_with_any_jobs(calls: Path, tmp_p
         ]
         assert main(args) == 1
         outs.append([(tmp_path / f"{n}.{ext}").read_bytes() for ext in ("json", "xml", "html")])
+        for ext in ("json", "xml", "html"):  # they quote what callers said: owner only
+            assert (tmp_path / f"{n}.{ext}").stat().st_mode & 0o777 == 0o600, ext
     assert outs[0] == outs[1] == outs[2]
 
 

@@ -309,3 +309,16 @@ def test_a_new_sqlite_store_opened_by_several_connections_at_once_is_never_locke
         assert errors == [], f"attempt {attempt}: {errors[0]}"
         with Store.open(url) as store:
             assert store.schema_version() == LATEST
+
+
+def test_highest_cue_is_the_most_severe_not_the_highest_rung(store_url: str, tmp_path: Path) -> None:
+    """Issue 13 item 16: rungs of different ladders are not comparable; an urgent call_security
+    (rung 1 of the threat ladder) outranks an info cue on rung 2 of the anger ladder."""
+    r = recorder(store_url, tmp_path)
+    r.on_event(CallStarted(call_id="call-1", lang="en", source="x.wav"))
+    r.on_event(cue(1000, "call_security", category="threat", rung=1, severity="urgent"))
+    r.on_event(cue(9000, "acknowledge", category="anger", rung=2, severity="info"))
+    r.on_event(CallEnded(call_id="call-1", at_ms=20_000, reason="hangup"))
+    r.close()
+    (call,) = rows(store_url, "SELECT highest_cue, highest_rung FROM calls")
+    assert call == ("call_security", 1)

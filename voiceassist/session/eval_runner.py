@@ -22,6 +22,7 @@ from voiceassist.evalrun import CallRun, Mode, Span, build_summary, run_to_dict
 from voiceassist.evaluate import Row
 from voiceassist.events import CallEnded, Cue, Event, SpeechSegment, Transcript
 from voiceassist.expectations import ExpectationError, Expectations, load_expectations, sidecar_path
+from voiceassist.paths import write_private_text
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 LANGS = ("it", "pl", "es", "en", "ko")
@@ -373,7 +374,7 @@ def results_json(runs: Sequence[CallRun], summary: dict[str, Any]) -> str:
 def _write(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        write_private_text(path, text)
     except OSError as exc:
         raise InputFileError(f"cannot write {path}: {exc.strerror}") from None
 

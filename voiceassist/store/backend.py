@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from voiceassist.errors import StoreError
 from voiceassist.paths import ensure_private_dir
+from voiceassist.store.urlmask import mask_url
 from voiceassist.store.validate import RecordRejected
 
 Dialect = Literal["sqlite", "postgresql"]
@@ -63,19 +64,8 @@ class Target:
 
     @property
     def display(self) -> str:
-        """The URL without a password, for messages."""
-        if self.dialect == "sqlite":
-            return self.url
-        try:
-            from urllib.parse import urlsplit, urlunsplit
-
-            parts = urlsplit(self.url)
-            if parts.password:
-                netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-                return urlunsplit(parts._replace(netloc=netloc))
-        except ValueError:
-            pass
-        return self.url
+        """The URL with every password masked, for messages."""
+        return mask_url(self.url)
 
 
 def parse_url(url: str) -> Target:

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from voiceassist.errors import StoreError
+from voiceassist.escalation.model import severity_rank
 from voiceassist.events import CallEnded, CallStarted, Cue, Event, Transcript
 from voiceassist.store import records as rec
 from voiceassist.store.config import StoreConfig
@@ -113,6 +114,8 @@ class _Call:
     alerted: set[tuple[str, str]] = field(default_factory=set)
     highest_rung: int = 0
     highest_cue: str | None = None
+    #: (severity rank, rung) of highest_cue.
+    highest_rank: tuple[int, int] = (-1, 0)
     urgent: int = 0
     last_ms: int = 0
     ring: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=400))
@@ -277,7 +280,10 @@ class CallRecorder:
         })
         call.last_ms = max(call.last_ms, cue.at_ms)
         call.cue_counts[cue.cue] += 1
-        if cue.rung > call.highest_rung:
+        # Most severe first; the rung only breaks ties (rungs of two ladders are not comparable).
+        rank = (severity_rank(cue.severity), cue.rung)
+        if call.highest_cue is None or rank > call.highest_rank:
+            call.highest_rank = rank
             call.highest_rung, call.highest_cue = cue.rung, cue.cue
         if cue.severity == "urgent":
             call.urgent += 1
