@@ -34,12 +34,6 @@ SQLITE_BUSY_S = 10.0
 #: statement before calling the store busy: the writer spools and retries instead of holding
 #: records in RAM for :data:`SQLITE_BUSY_S`.
 LIVE_WAIT_S = 0.5
-#: PostgreSQL socket options: a dead peer or network is noticed within ~10 s (keepalives every
-#: 2 s after 5 s idle, 2 lost probes; unacknowledged data given up after 10,000 ms).
-PG_SOCKET_OPTIONS: dict[str, int] = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
-                                     "keepalives_count": 2, "tcp_user_timeout": 10_000}
-#: Server-side bound on one statement (ms) on every PostgreSQL connection.
-PG_STATEMENT_TIMEOUT_MS = 15_000
 
 
 def _enable_wal(raw: sqlite3.Connection, busy_s: float = SQLITE_BUSY_S) -> None:
@@ -158,12 +152,6 @@ class Connection:
                 connect_timeout=CONNECT_TIMEOUT_S,
                 autocommit=True,
                 application_name="voiceassist",
-                options=f"-c statement_timeout={PG_STATEMENT_TIMEOUT_MS}",
-                keepalives=PG_SOCKET_OPTIONS["keepalives"],
-                keepalives_idle=PG_SOCKET_OPTIONS["keepalives_idle"],
-                keepalives_interval=PG_SOCKET_OPTIONS["keepalives_interval"],
-                keepalives_count=PG_SOCKET_OPTIONS["keepalives_count"],
-                tcp_user_timeout=PG_SOCKET_OPTIONS["tcp_user_timeout"],
             )
         except psycopg.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
