@@ -410,7 +410,8 @@ class LiveCall:
         self._heard = False
         self._quiet_ms = 0
         if self.cfg.log_enabled:
-            log_file = CallLog(self.cfg.log_dir, self._call_id, redact=self.cfg.redact)
+            log_file = CallLog(self.cfg.log_dir, self._call_id, redact=self.cfg.redact,
+                               degrade=True)
             with self._log_lock:
                 self._log = log_file
             self.summary.logs.append(log_file.path)
