@@ -347,6 +347,48 @@ def test_truncated_ogg_data_is_reported(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("subtype", ["PCM_16", "FLOAT"])
+def test_truncated_wav_is_refused_not_replayed_short(tmp_path: Path, subtype: str) -> None:
+    """Issue 13 item 14: 30 kB of a 280 kB WAV replayed ~1 s with exit 0; libsndfile shortens the
+    frame count, so the header's data size tells the truth."""
+    path = tmp_path / "cut.wav"
+    sf.write(str(path), sine(16000, 8.0), 16000, subtype=subtype)
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 9])
+    with pytest.raises(BadAudioError, match=r"cut.wav: audio data ends after \d+ of \d+ frames.*truncated"):
+        open_audio_file(path)
+
+
+def test_wav_with_placeholder_size_is_read_as_far_as_it_goes(tmp_path: Path) -> None:
+    """A recording still being written declares size 0xFFFFFFFF: not an error."""
+    path = tmp_path / "growing.wav"
+    sf.write(str(path), sine(16000, 1.0), 16000, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    at = data.index(b"data") + 4
+    data[at : at + 4] = struct.pack("<I", 0xFFFFFFFF)
+    path.write_bytes(bytes(data))
+    try:
+        audio = open_audio_file(path)
+    except BadAudioError:
+        pytest.skip("libsndfile refuses this placeholder itself")
+    with audio:
+        caller, _ = read_all(audio)
+    assert len(caller) > 0
+
+
+def test_nan_samples_play_as_silence_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "nan.wav"
+    x = sine(16000, 1.0).astype(np.float32)
+    x[4000:4100] = np.nan
+    x[9000] = np.inf
+    sf.write(str(path), x, 16000, subtype="FLOAT")
+    with open_audio_file(path) as audio:
+        caller, _ = read_all(audio)
+    assert len(caller) == 16000
+    assert np.all(caller[4010:4090] == 0), "NaN samples are silence, not undefined values"
+    assert "NaN or infinite samples" in caplog.text
+
+
+@pytest.mark.parametrize("subtype", ["PCM_16", "FLOAT"])
 def test_zero_length_audio(tmp_path: Path, subtype: str) -> None:
     path = tmp_path / "empty.wav"
     sf.write(str(path), np.zeros(0, np.float32), 16000, subtype=subtype)

@@ -20,6 +20,17 @@ def test_every_subpackage_is_listed_in_pyproject() -> None:
         for p in (ROOT / "voiceassist").rglob("__init__.py")
         if "__pycache__" not in p.parts
     }
+    # Data folders (demo calls, rule packs) are packages of their own, or the build warns and may drop them.
+    found |= {
+        ".".join(d.relative_to(ROOT).parts)
+        for d in (ROOT / "voiceassist" / "data").rglob("*")
+        if d.is_dir() and any(f.is_file() for f in d.iterdir())
+    } | {"voiceassist.data"}
+    found |= {
+        "voiceassist._rules." + ".".join(d.relative_to(ROOT / "rules").parts)
+        for d in (ROOT / "rules").rglob("*")
+        if d.is_dir() and any(f.is_file() for f in d.iterdir())
+    }
     missing = found - listed
     assert not missing, f"add these packages to [tool.setuptools] packages in pyproject.toml: {missing}"
 

@@ -163,3 +163,19 @@ def test_not_a_number_is_rejected(tmp_path: Path, value: str) -> None:
     assert check_config_file(bad) == [f"{bad}:2: cues.gain_dbfs must be a number, not nan"]
     with pytest.raises(ConfigError, match="must be a number"):
         load_settings(env={"VOICEASSIST_CUES_GAIN_DBFS": "nan"}, use_system=False, use_user=False)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "--new-call-after", "-5"],
+        ["doctor", "--lang", "de"],
+    ],
+)
+def test_a_bad_flag_value_is_a_usage_error_naming_it(config_env, argv, capsys) -> None:
+    """Issue 13 item 15: bad command-line values exit 2 (usage), not 9 (config)."""
+    from voiceassist.cli import main
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "flag for" in err and len(err.strip().splitlines()) <= 2

@@ -15,17 +15,31 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """(the wheel, everything the build printed)."""
     out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
+    proc = subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--outdir", str(out), str(ROOT)],
         check=True,
         capture_output=True,
+        text=True,
         timeout=600,
     )
     wheels = list(out.glob("voiceassist-*.whl"))
     assert len(wheels) == 1
-    return wheels[0]
+    return wheels[0], proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def wheel(built: tuple[Path, str]) -> Path:
+    return built[0]
+
+
+def test_the_build_is_quiet(built: tuple[Path, str]) -> None:
+    """A newcomer's first command must not drown in setuptools warnings (issue 13 item 17)."""
+    log = built[1]
+    for noise in ("would be ignored", "is deprecated", "SetuptoolsDeprecationWarning"):
+        assert noise not in log, f"the build warns: {noise!r}"
 
 
 def test_wheel_carries_rules_and_demo_calls(wheel: Path) -> None:

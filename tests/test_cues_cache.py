@@ -40,6 +40,7 @@ def test_changed_text_invalidates(tmp_path: Path, renderer: TtsRenderer) -> None
     new = cache.get("Stay calm now", voice.voice_id, 185)
     faster = cache.get("Stay calm", voice.voice_id, 220)
     assert len({old, new, faster}) == 3
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in (old, new, faster)), "cue audio is private"
     assert cache.rendered == 3
     assert cache.get("Stay calm", voice.voice_id, 185) == old
     assert cache.rendered == 3

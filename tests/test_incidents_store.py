@@ -141,6 +141,7 @@ def test_reports_for_the_legal_team(
         main(["incidents", "export", ident[:8], "--format", "html", "-o", str(out), "--db", store_url]) == 0
     )
     page = out.read_text(encoding="utf-8")
+    assert out.stat().st_mode & 0o777 == 0o600, "an incident export holds caller data: owner only"
     assert "<mark>kill</mark>" in page and "+393331234567" in page and "00:59.5" in page
     assert not re.search(r"(src|href)=\"(https?:|//)", page) and "<script" not in page
     capsys.readouterr()

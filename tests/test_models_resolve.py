@@ -127,3 +127,12 @@ def test_models_cli_path_and_list(isolated_models: Path, ko_model_path: Path, ca
     pl_line = next(line for line in out.splitlines() if "vosk-model-small-pl-0.22" in line)
     assert pl_line.rstrip().endswith("-")  # not installed
     assert str(ko_model_path) in out
+
+
+def test_models_path_of_a_language_that_does_not_exist_is_a_usage_error(capsys) -> None:
+    """Issue 13 item 15: `models path xx` exited 6 and suggested downloading 'xx'."""
+    from voiceassist.cli import main
+
+    assert main(["models", "path", "xx"]) == 2
+    err = capsys.readouterr().err
+    assert "no vosk model for language 'xx'" in err and "models download" not in err

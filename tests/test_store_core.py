@@ -196,11 +196,11 @@ def test_take_a_breath_after_a_hard_call_and_a_break_after_three(store_url: str,
     for i in range(4):
         clock.advance(600)  # ten minutes apart
         results.append(hard_call(r, caller=None, top="state_boundary", ref=f"h{i}"))
-    assert [a.cues[0].cue for a in results] == ["take_a_breath"] * 4
+    assert [a.cues[-1].cue for a in results] == ["take_a_breath"] * 4
     assert [a.suggest_break for a in results] == [False, False, True, False]
-    assert results[2].hard_calls_in_window == 3 and results[2].cues[0].form == "break"
-    assert "3 hard calls" in results[2].cues[0].script
-    assert results[0].cues[0].category == "wellbeing"
+    assert results[2].hard_calls_in_window == 3 and results[2].cues[-1].form == "break"
+    assert "3 hard calls" in results[2].cues[-1].why and results[2].cues[-1].say == "Take a breath"
+    assert results[0].cues[-1].category == "wellbeing"
     r.close()
     # A new session (another process) sees the earlier calls in the store.
     clock.advance(600)
@@ -309,3 +309,16 @@ def test_a_new_sqlite_store_opened_by_several_connections_at_once_is_never_locke
         assert errors == [], f"attempt {attempt}: {errors[0]}"
         with Store.open(url) as store:
             assert store.schema_version() == LATEST
+
+
+def test_highest_cue_is_the_most_severe_not_the_highest_rung(store_url: str, tmp_path: Path) -> None:
+    """Issue 13 item 16: rungs of different ladders are not comparable; an urgent call_security
+    (rung 1 of the threat ladder) outranks an info cue on rung 2 of the anger ladder."""
+    r = recorder(store_url, tmp_path)
+    r.on_event(CallStarted(call_id="call-1", lang="en", source="x.wav"))
+    r.on_event(cue(1000, "call_security", category="threat", rung=1, severity="urgent"))
+    r.on_event(cue(9000, "acknowledge", category="anger", rung=2, severity="info"))
+    r.on_event(CallEnded(call_id="call-1", at_ms=20_000, reason="hangup"))
+    r.close()
+    (call,) = rows(store_url, "SELECT highest_cue, highest_rung FROM calls")
+    assert call == ("call_security", 1)

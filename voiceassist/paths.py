@@ -54,8 +54,26 @@ def shipped_data_dir() -> Path:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) readable by the owner only (0700); returns it."""
+    """Create ``path`` and any missing parents readable by the owner only (0700); returns it.
+
+    Only folders created here get that mode: an existing folder (the user's ``$HOME``, a folder
+    IT chose for ``log.file``) keeps its own, whatever it is."""
+    missing: list[Path] = []
+    here = path
+    while not here.exists() and here != here.parent:
+        missing.append(here)
+        here = here.parent
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with contextlib.suppress(OSError):
-        path.chmod(0o700)
+    for folder in missing:
+        with contextlib.suppress(OSError):
+            folder.chmod(0o700)  # mkdir's mode is reduced by the umask
     return path
+
+
+def write_private_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` readable and writable by the owner only (0600), also
+    when the file already existed with a wider mode. Raises ``OSError``."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        os.fchmod(fd, 0o600)
+        fh.write(text)

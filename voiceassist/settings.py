@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from voiceassist.errors import ConfigError
+from voiceassist.errors import ConfigError, UsageError
 from voiceassist.escalation.tomlpos import TomlLocator
 from voiceassist.paths import user_config_dir
 
@@ -39,6 +39,8 @@ class Option:
     choices: tuple[Any, ...] | None = None
     minimum: float | None = None
     maximum: float | None = None
+    #: The value may hold a secret (a password in a store URL): shown masked, never verbatim.
+    secret: bool = False
 
     def convert(self, raw: Any, where: str) -> Any:
         """Check and convert ``raw`` (from TOML, env text or a flag); ``where`` names the source."""
@@ -200,6 +202,7 @@ _OPTIONS = [
         str,
         "",
         "Call store: sqlite:///path or postgresql://...; empty = SQLite in the user data dir.",
+        secret=True,
     ),
     Option("store.transcripts", bool, False, "Store transcripts in the call store."),
     Option(
@@ -215,7 +218,8 @@ _OPTIONS = [
         "store.boundary_repeats",
         int,
         2,
-        "state_boundary this many times in one call flags the caller.",
+        "No longer used (ignored): caller flags follow rules/policy.toml [after_call], like the "
+        "caller_flagged cue.",
         minimum=1,
         maximum=100,
     ),
@@ -424,7 +428,11 @@ def load_settings(
         flag_opt = SCHEMA.get(key)
         if flag_opt is None:
             raise ConfigError(f"unknown setting {key}")
-        values[key] = Value(flag_opt.convert(raw, f"flag for {key}"), "flag")
+        try:
+            values[key] = Value(flag_opt.convert(raw, f"flag for {key}"), "flag")
+        except ConfigError as exc:
+            # A bad command-line value is a usage error (exit 2), not a broken config (9).
+            raise UsageError(exc.message, hint=exc.hint) from None
     return Settings(values, files)
 
 

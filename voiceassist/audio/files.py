@@ -66,6 +66,33 @@ def _check_path(path: Path) -> None:
     os.close(fd)
 
 
+def _wav_declared_frames(path: Path) -> int | None:
+    """Frames a RIFF/WAVE header declares (data chunk bytes // block align), or None when the
+    file is not RIFF/WAVE or the size is a placeholder (0 or 0xFFFFFFFF: a recording still being
+    written). libsndfile silently shortens a truncated file's frame count, so this is the only
+    way to tell a cut-off file from a short one."""
+    import struct
+
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(65536)
+    except OSError:
+        return None
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    pos, align = 12, 0
+    while pos + 8 <= len(head):
+        cid, size = head[pos : pos + 4], struct.unpack("<I", head[pos + 4 : pos + 8])[0]
+        if cid == b"fmt " and pos + 8 + 14 <= len(head):
+            align = struct.unpack("<H", head[pos + 8 + 12 : pos + 8 + 14])[0]
+        elif cid == b"data":
+            if not align or size in (0, 0xFFFFFFFF):
+                return None
+            return size // align
+        pos += 8 + size + (size & 1)
+    return None
+
+
 def _libsndfile_reason(exc: Exception) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     # soundfile says "Error opening 'x.wav': Format not recognised." -> keep the reason only.
@@ -111,6 +138,14 @@ class AudioFile:
             check_format(str(self.path), self._info.rate_hz, self._info.channels)
             if not self._info.frames:
                 raise UnsupportedAudioError(f"{self.path} contains no audio (zero samples)")
+            declared = _wav_declared_frames(self.path) if self._info.format == "WAV" else None
+            if declared is not None and self._info.frames < declared:
+                rate = self._info.rate_hz
+                raise BadAudioError(
+                    f"{self.path}: audio data ends after {self._info.frames} of {declared} frames "
+                    f"({self._info.frames * 1000 // rate} of {declared * 1000 // rate} ms); "
+                    "the file is truncated"
+                )
         except BaseException:
             self._sf.close()
             raise
@@ -134,12 +169,19 @@ class AudioFile:
         chunk = max(1, int(info.rate_hz * READ_SECONDS))
         dtype = self._read_dtype()
         done = 0
+        bad_samples = 0
         try:
             self._sf.seek(0)
             while True:
                 data = self._sf.read(chunk, dtype=dtype, always_2d=True)
                 if len(data) == 0:
                     break
+                if data.dtype.kind == "f" and not np.isfinite(data).all():
+                    if not bad_samples:
+                        log.warning("%s: NaN or infinite samples near %d ms played as silence",
+                                    self.path, done * 1000 // info.rate_hz)
+                    bad_samples += int((~np.isfinite(data)).sum())
+                    data = np.nan_to_num(data, nan=0.0, posinf=0.0, neginf=0.0)
                 done += len(data)
                 yield from conv.push(data)
         except (sf.LibsndfileError, RuntimeError) as exc:

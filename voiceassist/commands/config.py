@@ -9,6 +9,7 @@ from typing import Any
 
 from voiceassist.errors import ExitCode
 from voiceassist.settings import SCHEMA, check_config_file, load_settings, schema_markdown
+from voiceassist.store.urlmask import mask_url
 
 
 def register(sub: Any) -> None:
@@ -25,15 +26,22 @@ def register(sub: Any) -> None:
     schema.set_defaults(func=run_schema)
 
 
+def _shown(key: str, value: Any) -> Any:
+    """A setting's value as printed: secrets masked (``store.url`` passwords)."""
+    if SCHEMA[key].secret and isinstance(value, str):
+        return mask_url(value)
+    return value
+
+
 def run_show(args: argparse.Namespace) -> int:
     settings = load_settings(config_file=args.config)
     if args.json:
-        out = {key: {"value": settings[key], "origin": settings.origin(key)} for key in SCHEMA}
+        out = {key: {"value": _shown(key, settings[key]), "origin": settings.origin(key)} for key in SCHEMA}
         print(json.dumps(out, indent=2, ensure_ascii=False))
         return int(ExitCode.OK)
     width = max(len(k) for k in SCHEMA)
     for key in SCHEMA:
-        value = settings[key]
+        value = _shown(key, settings[key])
         shown = json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False)
         print(f"{key:<{width}}  {shown:<28}  {settings.origin(key)}")
     return int(ExitCode.OK)

@@ -66,6 +66,7 @@ class CueCache:
         tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.wav")
         try:
             self.renderer.render(text, voice_id, rate_wpm, tmp)
+            tmp.chmod(0o600)  # the renderer wrote it with the umask's mode
             os.replace(tmp, path)
         finally:
             if tmp.exists():

@@ -208,55 +208,26 @@ class Engine:
             out.extend(self._check_limits(tk.words[-1].end_ms if tk.words else event.end_ms, event))
         return out
 
+    @property
+    def history(self) -> tuple[Cue, ...]:
+        """The cues of this call so far, in order."""
+        return tuple(self._history)
+
+    def cue_text(self, cue_id: str) -> tuple[str, str] | None:
+        """``(say, script)`` of a cue in the agent's language (script filled), or None."""
+        text = self.cue_pack.cues.get(cue_id)
+        return None if text is None else (text.say, fill_script(text, self._name, self.agent_name))
+
     def end_call(self, at_ms: int) -> list[Cue]:
-        """The call is over: after-call cues (caller_flagged, take_a_breath); then reset()."""
-        out: list[Cue] = []
-        ac = self.policy.after_call
-        flagged = [
-            c
-            for c in self._history
-            if c.category in ac.flag_categories
-            and severity_rank(c.severity) >= severity_rank(ac.flag_min_severity)
-        ]
-        if flagged:
-            worst = max(flagged, key=lambda c: (severity_rank(c.severity), c.rung))
-            out.append(
-                self._make(
-                    "caller_flagged",
-                    worst.category,
-                    worst.form,
-                    worst.rung,
-                    at_ms,
-                    (),
-                    worst.rule,
-                    worst.utterance,
-                    f"flag the caller for the next agent: {worst.category}/{worst.form} "
-                    f"reached {worst.cue} ({worst.severity})",
-                    None,
-                )
-            )
-        hard = [
-            c
-            for c in self._history
-            if severity_rank(c.severity) >= severity_rank(ac.take_a_breath_min_severity)
-        ]
-        if hard:
-            out.append(
-                self._make(
-                    "take_a_breath",
-                    "wellbeing",
-                    "after_call",
-                    1,
-                    at_ms,
-                    (),
-                    "",
-                    hard[-1].utterance,
-                    f"hard call: {len(hard)} cue(s) of severity {ac.take_a_breath_min_severity} or above",
-                    None,
-                )
-            )
+        """The call is over: after-call cues (caller_flagged, take_a_breath); then reset().
+
+        The decision itself is :func:`voiceassist.session.after_call.decide_after_call`."""
+        from voiceassist.session.after_call import AfterCallPolicy, decide_after_call
+
+        decision = decide_after_call(self._history, AfterCallPolicy.from_policy(self.policy), self.cue_text,
+                                     at_ms=at_ms)
         self.reset()
-        return out
+        return list(decision.cues)
 
     # ---------------------------------------------------------------------------- internals
 

@@ -2,6 +2,8 @@
 
 - ``negation``: a negation marker ends at most ``negation_gap`` tokens before the match
   ("not an idiot", "never called you an idiot" when the marker is "never called you").
+  A negation marker in a gap of the match ("immigrants are not criminals" against
+  ``@group are ..2 criminals``) drops it too.
 - ``reported``: a reported-speech marker ends at most ``reported_window`` tokens before the
   match ("my neighbour called me an idiot", "he said you people ...").
 - directedness (``directed = "agent"`` entries): the nearest target around the match decides:
@@ -129,6 +131,19 @@ def _ends_before(m: Match[Entry], markers: Markers, name: str, window: int) -> S
     return None
 
 
+def _in_gap(m: Match[Entry], markers: Markers, name: str) -> Span | None:
+    """A ``name`` marker lying wholly in the gap tokens of the match (``..N`` skipped, not matched):
+    "immigrants are not criminals" against "@group are ..2 criminals". A negation the pattern spells
+    out itself ("are not human") is matched, not skipped, so it never counts here."""
+    if len(m.positions) < 2 or m.end - m.start == len(m.positions):
+        return None
+    matched = set(m.positions)
+    for s in markers.near(name, "start", m.start + 1, m.end - 1):
+        if s.end < m.end and not any(k in matched for k in range(s.start, s.end)):
+            return s
+    return None
+
+
 def assess(m: Match[Entry], markers: Markers, params: EngineParams, *, n_tokens: int, final: bool) -> Hit:
     """Apply the entry's guards and directedness to one match."""
     e = m.payload
@@ -136,6 +151,9 @@ def assess(m: Match[Entry], markers: Markers, params: EngineParams, *, n_tokens:
         s = _ends_before(m, markers, "negation", params.negation_gap)
         if s is not None:
             return Hit(e, m, 0.0, "", "negation", f"negation marker {s.text!r} before the match")
+        s = _in_gap(m, markers, "negation")
+        if s is not None:
+            return Hit(e, m, 0.0, "", "negation", f"negation marker {s.text!r} inside a gap of the match")
     if "reported" in e.guards:
         s = _ends_before(m, markers, "reported", params.reported_window)
         if s is not None:

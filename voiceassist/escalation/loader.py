@@ -35,6 +35,7 @@ from voiceassist.escalation.model import (
 from voiceassist.escalation.normalize import Normaliser
 from voiceassist.escalation.patterns import Pattern, PatternError, parse_exclude, parse_pattern
 from voiceassist.escalation.policy import KeyPath, build_policy
+from voiceassist.escalation.slots import SlotError, check_slots, expand
 from voiceassist.escalation.tomlpos import TomlLocator
 
 ENTRY_KEYS = {
@@ -176,12 +177,40 @@ def _str_list(v: Any) -> bool:
 
 
 def _compile(text: str, norm: Normaliser, doc: _Doc, path: KeyPath, col: _Collector, lang: str,
-             **kw: Any) -> list[Pattern]:  # fmt: skip
+             shown: str | None = None, **kw: Any) -> list[Pattern]:  # fmt: skip
+    """Compile ``text``; ``shown`` is the pattern as written when ``text`` is a slot expansion."""
     try:
         return parse_pattern(text, norm, **kw)
     except PatternError as exc:
-        col.add(doc.display, doc.loc.value_line(path, text), f"bad pattern {text!r}: {exc}", lang)
+        written = shown if shown is not None else text
+        where = f" (as {text!r})" if shown is not None and shown != text else ""
+        message = f"bad pattern {written!r}{where}: {exc}"
+        col.add(doc.display, doc.loc.value_line(path, written), message, lang)
         return []
+
+
+def _load_slots(docs: Sequence[_Doc], lang: str, col: _Collector) -> dict[str, list[str]]:
+    """``[slots]`` tables of every lexicon file of a language; a later layer's slot extends."""
+    slots: dict[str, list[str]] = {}
+    where: dict[str, Source] = {}
+    for doc in docs:
+        table = doc.data.get("slots", {})
+        if not isinstance(table, dict):
+            col.add(doc.display, doc.loc.line(("slots",)), "slots must be a table of name = [words]", lang)
+            continue
+        for name, items in table.items():
+            if not _str_list(items) or any(not str(x).strip() for x in items):
+                col.add(doc.display, doc.loc.line(("slots", name)),
+                        f"slot {name!r} must be a list of non-empty strings", lang)  # fmt: skip
+                continue
+            slots.setdefault(name, []).extend(x.strip() for x in items)
+            where.setdefault(name, doc.src(("slots", name)))
+    bad = set()
+    for name, message in check_slots(slots):
+        src = where[name]
+        col.add(src.file, src.line, message, lang)
+        bad.add(name)
+    return {k: v for k, v in slots.items() if k not in bad}
 
 
 def _load_lang(lang: str, layers: Sequence[tuple[Path, str]], policy: Policy | None,
@@ -292,16 +321,18 @@ def _load_lang(lang: str, layers: Sequence[tuple[Path, str]], policy: Policy | N
 
     # ---- lexicon/*.toml
     entries: dict[str, tuple[Entry, list[Pattern]]] = {}
+    lex_layers: list[list[_Doc]] = []
     for base, disp in layers:
         lexdir = base / lang / "lexicon"
         if not lexdir.is_dir():
             continue
+        read = [_read(f, _display(base, disp, f), col, lang) for f in sorted(lexdir.glob("*.toml"))]
+        lex_layers.append([d for d in read if d is not None])
+    slots = _load_slots([d for layer in lex_layers for d in layer], lang, col)
+    for layer in lex_layers:
         seen_here: dict[str, Source] = {}
-        for f in sorted(lexdir.glob("*.toml")):
-            doc = _read(f, _display(base, disp, f), col, lang)
-            if doc is None:
-                continue
-            _load_lexicon(doc, lang, norm, policy, col, entries, seen_here)
+        for doc in layer:
+            _load_lexicon(doc, lang, norm, policy, col, entries, seen_here, slots)
     if not entries and have_lang:
         base, disp = layers[0]
         col.add(
@@ -405,14 +436,15 @@ def _load_lexicon(
     col: _Collector,
     entries: dict[str, tuple[Entry, list[Pattern]]],
     seen_here: dict[str, Source],
+    slots: Mapping[str, Sequence[str]],
 ) -> None:
     data = doc.data
     for k in data:
-        if k != "entry":
+        if k not in ("entry", "slots"):
             col.add(
                 doc.display,
                 doc.loc.line((k,)),
-                f"unknown key {k!r} (lexicon files hold [[entry]] tables)",
+                f"unknown key {k!r} (lexicon files hold [slots] and [[entry]] tables)",
                 lang,
             )
     items = data.get("entry", [])
@@ -492,10 +524,18 @@ def _load_lexicon(
             ok = False
         else:
             for text in pats:
-                got = _compile(text, norm, doc, (*base, "patterns"), col, lang, exclude=exclude,
-                               mask_ok=cat in MASKABLE_CATEGORIES)  # fmt: skip
-                ok = ok and bool(got)
-                compiled.extend(got)
+                try:
+                    texts = expand(text, slots)
+                except SlotError as exc:
+                    col.add(doc.display, doc.loc.value_line((*base, "patterns"), text),
+                            f"bad pattern {text!r}: {exc}", lang)  # fmt: skip
+                    ok = False
+                    continue
+                for one in texts:
+                    got = _compile(one, norm, doc, (*base, "patterns"), col, lang, exclude=exclude,
+                                   mask_ok=cat in MASKABLE_CATEGORIES, shown=text)  # fmt: skip
+                    ok = ok and bool(got)
+                    compiled.extend(got)
         masked = e.get("masked", [])
         if not _str_list(masked):
             bad("masked", "masked must be a list of strings like 'f**k'")

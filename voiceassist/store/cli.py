@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from voiceassist.errors import InputFileError, UsageError
+from voiceassist.paths import write_private_text
 from voiceassist.store.config import StoreConfig
 from voiceassist.store.store import Store
 
@@ -42,7 +43,7 @@ def open_store(args: argparse.Namespace, *, upgrade: Literal["auto", "check", "n
 def write_output(path: Path, text: str) -> None:
     """Write an export file (``-o``); a folder, a missing parent or no permission is exit 3."""
     try:
-        path.write_text(text, encoding="utf-8")
+        write_private_text(path, text)
     except OSError as exc:
         raise InputFileError(f"cannot write {path}: {exc.strerror or exc}",
                              hint="give a file path in a folder that exists and is writable") from None

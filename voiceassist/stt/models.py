@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from voiceassist.errors import ConfigError, ModelError
+from voiceassist.errors import ConfigError, ModelError, UsageError
 from voiceassist.paths import SOURCE_ROOT, shipped_data_dir, user_data_dir
 
 log = logging.getLogger(__name__)
@@ -248,6 +248,11 @@ def resolve_model(
     pkg = package_model_dir(lang)
     if pkg is not None and is_model_dir(pkg):
         return ModelLocation(pkg, lang, f"pip package vosk-model-{lang}")
+    known = sorted({m.lang for m in load_catalogue().models})
+    if lang not in known:
+        raise UsageError(
+            f"there is no vosk model for language '{lang}'", hint=f"languages: {', '.join(known)}"
+        )
     places = ", ".join(str(folder) for _, folder in search_places(env))
     raise ModelError(
         f"no vosk model for '{lang}' found (looked in {places})",
