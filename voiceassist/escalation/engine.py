@@ -75,6 +75,8 @@ class _UttState:
     name_done: bool = False
     #: Word count of the longest prefix the scorer has scored in this utterance.
     scored_words: int = 0
+    #: Categories struck by the scorer in this utterance (a rule match later takes its form over).
+    scorer_struck: set[str] = field(default_factory=set)
 
 
 _SENTENCE_END = re.compile(r"[.!?…][\"'»”)\]]*$")
@@ -397,6 +399,7 @@ class Engine:
             st.last_change_ms = t
             rung_cues = self._rung_cues(cat, form, st.rung)
             utt.struck[name] = self._rank(rung_cues, cat, form)
+            utt.scorer_struck.add(name)
             matched = tuple(w.text for w in words)
             why = f"{name}/{form}: {sc.describe(name)}; rung {st.rung}: {'+'.join(rung_cues)}"
             entry = Entry(f"scorer:{name}", name, form, (), 1.0, "any", frozenset(),
@@ -437,7 +440,13 @@ class Engine:
         rung = min(max(st.rung, fp.start_rung), cat.max_rung)
         rung_cues = self._rung_cues(cat, e.form, rung)
         rank = self._rank(rung_cues, cat, e.form)
-        if hit.weight + _EPS < self.params.active_min_weight or rank <= utt.struck[cat.name]:
+        # A rule match after a scorer strike in the same utterance: the rule knows the form
+        # (aggressive, joking, ...), so its response at the current rung fires too.
+        took_over = cat.name in utt.scorer_struck
+        utt.scorer_struck.discard(cat.name)
+        if hit.weight + _EPS < self.params.active_min_weight or (
+            rank <= utt.struck[cat.name] and not took_over
+        ):
             self._log(f"{cat.name}: already struck in this utterance")
             return []
         utt.struck[cat.name] = rank
