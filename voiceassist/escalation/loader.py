@@ -51,6 +51,10 @@ MASKABLE_CATEGORIES = {"abuse"}
 _LANG_DIR = re.compile(r"^[a-z]{2,3}$")
 _TOML_LINE = re.compile(r"at line (\d+)")
 MAX_SAY_WORDS = 4
+#: Deepest nesting of tables/arrays a rule file may have (rule files need 4; deeper data is
+#: reported as a problem instead of being walked).
+MAX_NESTING = 32
+_TOO_DEEP = f"tables or arrays nested too deep (more than {MAX_NESTING} levels)"
 
 
 @dataclass
@@ -91,13 +95,68 @@ def _read(path: Path, display: str, col: _Collector, lang: str) -> _Doc | None:
         return None
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        col.add(display, _deep_line(text), _TOO_DEEP, lang)
+        return None
     except tomllib.TOMLDecodeError as exc:
         m = _TOML_LINE.search(str(exc))
         line = int(m.group(1)) if m else 1
         msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         col.add(display, line, f"TOML syntax error: {msg}", lang)
         return None
+    if _depth(data) > MAX_NESTING:
+        col.add(display, _deep_line(text), _TOO_DEEP, lang)
+        return None
     return _Doc(path, display, data, TomlLocator(text))
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of parsed TOML data (a scalar is 0), without recursion."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict):
+            children: Iterable[Any] = v.values()
+        elif isinstance(v, list):
+            children = v
+        else:
+            continue
+        deepest = max(deepest, d + 1)
+        if deepest > MAX_NESTING:
+            return deepest
+        stack.extend((c, d + 1) for c in children)
+    return deepest
+
+
+def _deep_line(text: str) -> int:
+    """1-based line where brackets/braces first open deeper than :data:`MAX_NESTING` (an
+    estimate that skips quoted strings and comments; 1 when not found)."""
+    depth, line, quote = 0, 1, ""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\n":
+            line += 1
+        elif quote:
+            if ch == "\\" and quote == '"':
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            j = text.find("\n", i)
+            i = len(text) if j < 0 else j
+            continue
+        elif ch in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return line
+        elif ch in "]}":
+            depth = max(0, depth - 1)
+        i += 1
+    return 1
 
 
 # --------------------------------------------------------------------------------------- policy
@@ -481,7 +540,13 @@ def _load_lexicon(
         ok = True
         cat = e.get("category")
         form = e.get("form")
-        if policy is not None:
+        if not isinstance(cat, str):
+            bad("category", "category must be a string")
+            ok, cat = False, ""
+        if not isinstance(form, str):
+            bad("form", "form must be a string")
+            ok, form = False, ""
+        if policy is not None and ok:
             if cat not in policy.categories:
                 bad("category", f"unknown category {cat!r} (known: {', '.join(policy.categories)})")
                 ok = False
