@@ -24,7 +24,8 @@ def register(sub: Any) -> None:
     p.add_argument("inputs", nargs="+", metavar="CALL",
                    help="audio file(s), folder(s) of audio files, or - for raw PCM on stdin")
     p.add_argument("--lang", choices=LANGS, default=None,
-                   help="caller's language (default: setting call.lang, 'en' out of the box)")
+                   help="caller's language (default: the one a call's CALL.expect.toml or replayed "
+                   "transcript names, else setting call.lang, 'en' out of the box)")
     p.add_argument("--model", metavar="DIR", default=None,
                    help="vosk model folder (default: looked up, see `voiceassist models path LANG`)")
     p.add_argument("--transcript", metavar="FILE|auto", default=None,
