@@ -145,6 +145,11 @@ class ReplayOptions:
     assembly: Any = None
     #: The language was given (``--lang``); otherwise a file's expectation file may name it.
     lang_given: bool = True
+    #: The call store (``voiceassist.store.recorder.CallRecorder``, ``--store``): each file is
+    #: recorded as a call, like ``run`` records a live one. Needs ``assembly``.
+    recorder: Any = None
+    #: The caller's normalised id (``--caller-id``): flags are looked up and recorded for it.
+    caller_id: str | None = None
 
 
 @dataclass
@@ -332,7 +337,9 @@ def replay_one(
             pipeline = opts.assembly.new_call(
                 caller_rec, agent_recognizer=agent_rec, agent_audio=source.info.has_agent_channel,
                 lang=lang, call_id=Path(item).stem if item != "-" else "stdin", source=source.info.path,
-                listeners=[*listeners, count], cues=cue_engine is not None, remember_openings=False)
+                listeners=[*listeners, count], cues=cue_engine is not None, remember_openings=False,
+                recorder=opts.recorder, caller_id=opts.caller_id,
+                recording_path=Path(item).resolve() if item != "-" else None)
         else:
             pipeline = Pipeline(
                 caller_rec,
