@@ -122,3 +122,41 @@ def test_replay_without_lang_takes_the_expectation_files_language_and_matches_ev
     evaluated = [(c.cue, c.say) for c in run_call(job, "ref").cues]
     assert replayed == evaluated, "replay gives eval's cues: caller cues, coaching and after-call"
     assert ("take_a_breath", "Fai un respiro") in replayed
+
+
+def cli_cues(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[tuple[str, str]]:
+    """Cues of one CLI call: replay prints them (``--json``), run writes them to its call log."""
+    import json
+    import re
+
+    from voiceassist.cli import main
+
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    if argv[0] == "replay":
+        events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    else:
+        m = re.search(r"; log (\S+\.jsonl)", out)
+        assert m, out
+        events = read_log(Path(m.group(1)))
+    return [(e["cue"], e["say"]) for e in events if e["type"] == "cue"]
+
+
+def test_run_input_plays_the_recording_through_the_live_loop_with_the_cues_of_replay(
+        call_wav: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``run --input`` (no headset, no --lang: Italian from the call's own files) and ``replay
+    --store`` give the same cues for a new caller, and the same heads-up for the flagged one."""
+    caller = "+39 02 1234 5678"
+    got: dict[str, list[list[tuple[str, str]]]] = {}
+    for front in ("run", "replay"):
+        monkeypatch.setenv("VOICEASSIST_DATA_DIR", str(tmp_path / front))
+        argv = ([front, "--input", str(call_wav), "--fast"] if front == "run"
+                else [front, str(call_wav), "--json", "--store"])
+        argv += ["--transcript", "auto", "--caller-id", caller]
+        got[front] = [cli_cues(argv, capsys) for _ in range(2)]
+    assert got["run"] == got["replay"]
+    first, second = got["run"]
+    assert ("take_a_breath", "Fai un respiro") in first and first[-1][0] == "take_a_breath"
+    assert second[0][0] == "caller_flagged", "the second call from the number starts with the heads-up"
+    assert all(say != "Take a breath" for _, say in first + second)

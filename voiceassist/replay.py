@@ -296,6 +296,12 @@ def call_lang(item: str, opts: ReplayOptions, transcript: Path | None) -> str:
     naming a language with no rule pack is an error (:class:`UsageError`), not an English call."""
     if opts.lang_given:
         return opts.lang
+    return recording_lang(item, transcript) or opts.lang
+
+
+def recording_lang(item: str, transcript: Path | None) -> str | None:
+    """The language a recording's expectation file, else its ``transcript``, names (None: neither
+    does); a language with no rules is a :class:`UsageError`. ``replay`` and ``run --input``."""
     from voiceassist.settings import LANGS
 
     named = [(f"{item}'s expectation file", file_lang(item))]
@@ -310,7 +316,7 @@ def call_lang(item: str, opts: ReplayOptions, transcript: Path | None) -> str:
             raise UsageError(f"{where} names language {lang!r}, which voiceassist has no rules for",
                              hint=f"pass --lang ({', '.join(LANGS)})")
         return lang
-    return opts.lang
+    return None
 
 
 def replay_one(
