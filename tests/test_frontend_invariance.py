@@ -35,7 +35,9 @@ title = "Insulti fino al limite"
 category = "abuse"
 script = \"\"\"
 agent: Buongiorno, assistenza tecnica, come posso aiutarla?
-caller: Senti, cretina, non mi servono controlli, voglio internet oggi. => state_boundary@cretina
+caller: Senti, cretina, non mi servono controlli, voglio internet oggi, ho già riavviato il modem tre volte e ho cambiato anche il cavo. => state_boundary@cretina
+[-1.5] agent: Sì, sì, il modem, vedo qui il suo contratto e le segnalazioni aperte.
+[1.0] caller: Non mi interrompere mentre parlo, ascoltami bene per una volta.
 agent: Voglio aiutarla, e posso farlo appena manteniamo un tono rispettoso.
 caller: Rispettoso? Sei una pagliaccia che legge un copione. => last_warning@pagliaccia
 agent: Capisco.
@@ -160,3 +162,27 @@ def test_run_input_plays_the_recording_through_the_live_loop_with_the_cues_of_re
     assert ("take_a_breath", "Fai un respiro") in first and first[-1][0] == "take_a_breath"
     assert second[0][0] == "caller_flagged", "the second call from the number starts with the heads-up"
     assert all(say != "Take a breath" for _, say in first + second)
+
+
+def test_the_agents_talk_over_is_coached_after_the_quiet_period_and_listed_by_eval(
+        call_wav: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The agent talks over the upset caller right after a caller cue: the coaching cue waits out
+    the quiet period (general.after_caller_cue_ms) and then plays (it was discarded before);
+    eval's --json and text list it with the caller's cues although this is no coaching dialogue."""
+    import json
+
+    from voiceassist.cli import main
+
+    vtt = str(call_wav.with_suffix(".vtt"))
+    job = FileJob(audio=call_wav.as_posix(), lang="it", modes=("ref",), transcript=vtt,
+                  model=None, expectations=None, expect_file="")
+    cues = run_call(job, "ref").cues
+    first = next(c for c in cues if c.speaker == "caller")
+    coach = [c for c in cues if c.cue == "dont_interrupt"]
+    assert len(coach) == 1 and coach[0].at_ms >= first.at_ms + 10_000
+    main(["eval", str(call_wav), "--transcripts", "only", "--json", str(tmp_path / "r.json"), "--no-progress"])
+    text = capsys.readouterr().out
+    assert "agent coaching cues (judged in coaching dialogues only): dont_interrupt 1" in text
+    listed = json.loads((tmp_path / "r.json").read_text())["calls"][0]["cues"]
+    assert [c["cue"] for c in listed] == [c.cue for c in cues]
+    assert [c["outcome"] for c in listed if c["cue"] == "dont_interrupt"] == ["not_judged"]
