@@ -161,7 +161,8 @@ def test_second_interruption_in_the_window_cues_for_a_calm_caller() -> None:
 def test_one_long_talk_over_cues_on_its_own_with_a_calm_caller() -> None:
     """Both talking for over 3 s (long_overlap_ms) is worth a cue even from one interruption
     (it needed two per minute before); the cue comes while they are still talking over each other."""
-    long_text = "Right, yes, let me just check the reading here, I can see the last meter reading on the account"
+    long_text = ("Right, yes, let me just check the reading here, "
+                 "I can see the last meter reading on the account")
     caller, agent, onset = _call("en", 1500, agent_text=long_text)
     r = run_coached(caller, agent, load_coaching("en"))
     assert r.summary.interruptions == 1

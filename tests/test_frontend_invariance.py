@@ -35,7 +35,7 @@ title = "Insulti fino al limite"
 category = "abuse"
 script = \"\"\"
 agent: Buongiorno, assistenza tecnica, come posso aiutarla?
-caller: Senti, cretina, non mi servono controlli, voglio internet oggi, ho già riavviato il modem tre volte e ho cambiato anche il cavo. => state_boundary@cretina
+caller: Senti, cretina, voglio internet oggi, ho già riavviato il modem tre volte. => state_boundary@cretina
 [-1.5] agent: Sì, sì, il modem, vedo qui il suo contratto e le segnalazioni aperte.
 [1.0] caller: Non mi interrompere mentre parlo, ascoltami bene per una volta.
 agent: Voglio aiutarla, e posso farlo appena manteniamo un tono rispettoso.
@@ -180,7 +180,8 @@ def test_the_agents_talk_over_is_coached_after_the_quiet_period_and_listed_by_ev
     first = next(c for c in cues if c.speaker == "caller")
     coach = [c for c in cues if c.cue == "dont_interrupt"]
     assert len(coach) == 1 and coach[0].at_ms >= first.at_ms + 10_000
-    main(["eval", str(call_wav), "--transcripts", "only", "--json", str(tmp_path / "r.json"), "--no-progress"])
+    main(["eval", str(call_wav), "--transcripts", "only", "--json", str(tmp_path / "r.json"),
+          "--no-progress"])
     text = capsys.readouterr().out
     assert "agent coaching cues (judged in coaching dialogues only): dont_interrupt 1" in text
     listed = json.loads((tmp_path / "r.json").read_text())["calls"][0]["cues"]
