@@ -126,37 +126,20 @@ def test_replay_without_lang_takes_the_expectation_files_language_and_matches_ev
     assert ("take_a_breath", "Fai un respiro") in replayed
 
 
-def cli_cues(argv: list[str], capsys: pytest.CaptureFixture[str]) -> list[tuple[str, str]]:
-    """Cues of one CLI call: replay prints them (``--json``), run writes them to its call log."""
-    import json
-    import re
-
-    from voiceassist.cli import main
-
-    assert main(argv) == 0
-    out = capsys.readouterr().out
-    if argv[0] == "replay":
-        events = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    else:
-        m = re.search(r"; log (\S+\.jsonl)", out)
-        assert m, out
-        events = read_log(Path(m.group(1)))
-    return [(e["cue"], e["say"]) for e in events if e["type"] == "cue"]
-
-
 def test_run_input_plays_the_recording_through_the_live_loop_with_the_cues_of_replay(
         call_wav: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
     """``run --input`` (no headset, no --lang: Italian from the call's own files) and ``replay
     --store`` give the same cues for a new caller, and the same heads-up for the flagged one."""
+    from call_harness import run_call as run_through
+
     caller = "+39 02 1234 5678"
     got: dict[str, list[list[tuple[str, str]]]] = {}
     for front in ("run", "replay"):
         monkeypatch.setenv("VOICEASSIST_DATA_DIR", str(tmp_path / front))
-        argv = ([front, "--input", str(call_wav), "--fast"] if front == "run"
-                else [front, str(call_wav), "--json", "--store"])
-        argv += ["--transcript", "auto", "--caller-id", caller]
-        got[front] = [cli_cues(argv, capsys) for _ in range(2)]
+        extra = ["--caller-id", caller] + (["--store"] if front == "replay" else [])
+        got[front] = [run_through(front, call_wav, call_wav.with_suffix(".vtt"), lang="it", work=tmp_path,
+                                  extra=extra) for _ in range(2)]
     assert got["run"] == got["replay"]
     first, second = got["run"]
     assert ("take_a_breath", "Fai un respiro") in first and first[-1][0] == "take_a_breath"
@@ -187,3 +170,20 @@ def test_the_agents_talk_over_is_coached_after_the_quiet_period_and_listed_by_ev
     listed = json.loads((tmp_path / "r.json").read_text())["calls"][0]["cues"]
     assert [c["cue"] for c in listed] == [c.cue for c in cues]
     assert [c["outcome"] for c in listed if c["cue"] == "dont_interrupt"] == ["not_judged"]
+
+
+@pytest.mark.parametrize("frontend", ["replay", "run", "demo"])
+def test_every_front_end_gives_evals_cues_for_the_same_call(
+        frontend: str, call_wav: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stereo Italian call (agent talk-over, a caller flagged at the end, a hard ending):
+    replay, run's live loop (--input) and the demo's pipeline give eval's cue list, caller cues,
+    coaching and after-call cues alike, in Italian."""
+    from call_harness import run_call as run_through
+
+    monkeypatch.setenv("VOICEASSIST_DATA_DIR", str(tmp_path / "data"))
+    vtt = call_wav.with_suffix(".vtt")
+    expected = run_through("eval", call_wav, vtt, lang="it", work=tmp_path)
+    cues = [c for c, _ in expected]
+    assert "dont_interrupt" in cues and cues[-2:] == ["caller_flagged", "take_a_breath"]
+    assert ("take_a_breath", "Fai un respiro") in expected
+    assert run_through(frontend, call_wav, vtt, lang="it", work=tmp_path) == expected
