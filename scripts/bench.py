@@ -5,6 +5,7 @@
     python scripts/bench.py engine    # escalation engine vs naive regex loop (issue 4)
     python scripts/bench.py latency   # cue latency, real-time demo replay (issue 5)
     python scripts/bench.py store     # store enqueue p99 and rows/s (issue 7)
+    python scripts/bench.py scorer    # scorer p95 per 12-word utterance, engine with vs without (issue 15)
 
 Each sub-command lives in ``scripts/bench_<name>.py`` with ``main(argv: list[str]) -> int``.
 """
@@ -15,7 +16,7 @@ import importlib
 import sys
 from pathlib import Path
 
-NAMES = ("replay", "engine", "latency", "store")
+NAMES = ("replay", "engine", "latency", "store", "scorer")
 
 
 def main(argv: list[str]) -> int:

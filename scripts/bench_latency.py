@@ -35,6 +35,7 @@ from voiceassist.cues.texts import load_say_texts
 from voiceassist.cues.tts import TtsRenderer
 from voiceassist.demo import DemoCall, demo_calls
 from voiceassist.escalation.engine import load_engine
+from voiceassist.escalation.scorer import load_scorer
 from voiceassist.live_call import LatencyRecord, LiveCall, RunConfig, Screen, Seams
 from voiceassist.stt.reference import ReferenceRecognizer, load_transcript
 
@@ -91,7 +92,7 @@ def run_call(call: DemoCall, recognizer: str, renderer: TtsRenderer, cache: Path
         source=lambda c, on_status: PacedWav(call.wav),
         output=FakeOutputDevice("bench headset", clock="realtime"),
         recognizer=make_rec,
-        engine=lambda: load_engine(call.lang, agent_lang=call.lang),
+        engine=lambda: load_engine(call.lang, agent_lang=call.lang, scorer=load_scorer()),
         bank=bank,
         phrases=list(load_say_texts(call.lang).values()),
     )

@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from voiceassist.events import Cue, Transcript  # noqa: E402
+from voiceassist.session.after_call import AfterCallPolicy, decide_after_call  # noqa: E402
 from voiceassist.store import CallRecorder, Store, StoreConfig  # noqa: E402
 from voiceassist.store import records as rec  # noqa: E402
 from voiceassist.store.writer import Writer  # noqa: E402
@@ -50,14 +51,20 @@ def simulate_call(r: CallRecorder, ref: str, caller: str | None, cues: int = 4) 
     """One call: start, caller/agent finals, ``cues`` cues (the last an end_call), end."""
     r.start_call(ref, lang="en", agent="bench", caller_id=caller)
     t = 0
+    seen: list[Cue] = []
     for i in range(cues):
         t += 5000
         r.on_event(Transcript(speaker="caller", kind="final", text="you are an idiot fix it now",
                               start_ms=t - 3000, end_ms=t - 500, utterance=i))
         name = "end_call" if i == cues - 1 else "state_boundary"
-        r.on_event(Cue(at_ms=t, cue=name, category="abuse", form="insult", rung=3 + i, severity="warn",
-                       say="Set the boundary", script="Keep it respectful.", matched=("idiot",)))
-    r.end_call(t + 2000, reason="hangup")
+        cue = Cue(at_ms=t, cue=name, category="abuse", form="insult", rung=3 + i, severity="warn",
+                  say="Set the boundary", script="Keep it respectful.", matched=("idiot",))
+        seen.append(cue)
+        r.on_event(cue)
+    # The after-call decision, as the call assembly makes it; the store records it.
+    decision = decide_after_call(seen, AfterCallPolicy(flag_categories=("abuse",)), lambda cue_id: None,
+                                 at_ms=t + 2000)
+    r.end_call(t + 2000, reason="hangup", decision=decision)
 
 
 # -- worker (one "workstation") ------------------------------------------------------------------

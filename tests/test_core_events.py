@@ -84,3 +84,16 @@ def test_non_ascii_text_is_kept_readable() -> None:
 def test_bad_events_raise_value_error(data: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         event_from_dict(data)
+
+
+def test_cues_carry_decided_ms_and_old_lines_without_it_still_load() -> None:
+    from voiceassist.events import Cue, event_from_json
+
+    cue = Cue(at_ms=1200, cue="state_boundary", category="abuse", form="insult", rung=3, severity="warn",
+              say="Set the boundary", script="...", decided_ms=1680)
+    assert event_from_json(cue.to_json()) == cue
+    old = cue.to_dict()
+    del old["decided_ms"]
+    import json
+
+    assert event_from_json(json.dumps(old)).decided_ms is None  # type: ignore[attr-defined]

@@ -49,6 +49,8 @@ def test_wheel_carries_rules_and_demo_calls(wheel: Path) -> None:
         assert f"voiceassist/_rules/{lang}/cues.toml" in names, lang
     assert any(n.startswith("voiceassist/data/demo/") and n.endswith(".wav") for n in names)
     assert not any(n.startswith(("tests/", "scripts/")) for n in names)
+    assert "voiceassist/data/scorer/heads.npz" in names
+    assert "voiceassist/data/scorer/MODEL_CARD.md" in names
 
 
 @pytest.mark.slow
@@ -68,6 +70,12 @@ def test_wheel_installs_into_a_clean_venv_and_runs_the_demo(wheel: Path, tmp_pat
         [str(exe), "--version"], capture_output=True, text=True, env=clean_env, timeout=60
     )
     assert version.returncode == 0 and version.stdout.startswith("voiceassist ")
+    # The scorer's encoder (a pinned dependency) installed and its heads ship in the wheel.
+    scored = subprocess.run(
+        [str(py), "-c", "from voiceassist.escalation.scorer import scorer_status; print(scorer_status())"],
+        capture_output=True, text=True, env=clean_env, timeout=120,
+    )  # fmt: skip
+    assert scored.returncode == 0 and "(True, 'scorer model " in scored.stdout, scored.stdout + scored.stderr
     demo = subprocess.run(
         [str(exe), "demo", "--fast", "--out", str(tmp_path / "demo.wav")],
         capture_output=True,

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from voiceassist.cli import main
-from voiceassist.commands import eval as eval_cmd
 from voiceassist.events import Cue, Transcript
+from voiceassist.session import eval_runner as eval_cmd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))

@@ -138,3 +138,12 @@ def test_word_error_rate_ignores_case_and_punctuation() -> None:
     assert word_error_rate(["one two three four"], ["one too three"]) == 0.5
     assert word_error_rate(["a b", "c d"], ["a b", ""]) == 0.5
     assert word_error_rate([""], ["x"]) is None
+
+
+def test_latency_counts_from_when_the_cue_was_decided() -> None:
+    from dataclasses import replace
+
+    e = exp(Expected("state_boundary", 10_000, 14_000, anchor_ms=10_500))
+    late = replace(cue(11_000, "state_boundary"), decided_ms=11_480)
+    m = match_call([late], e, 60_000)
+    assert m.cues[0].latency_ms == 980, "480 ms waiting for audio after the word count"

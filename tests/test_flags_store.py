@@ -36,8 +36,13 @@ def test_end_call_flags_the_caller_and_the_next_call_gets_a_heads_up(store_url: 
     say, adjustments = h
     assert say == "caller flagged: abusive, 2 calls"
     assert adjustments == {"threshold_scale": 0.75}
-    flag_cue = h.cue(at_ms=0)
-    assert flag_cue.cue == "caller_flagged" and "abusive, 2 calls" in flag_cue.say
+    # The heads-up cue speaks the agent's pack (an Italian agent: "Chiamante già segnalato").
+    from voiceassist.escalation.engine import load_engine
+    from voiceassist.session.after_call import heads_up_cue
+
+    flag_cue = heads_up_cue(h, load_engine("it").cue_text, at_ms=0)
+    assert flag_cue.cue == "caller_flagged" and flag_cue.say == "Chiamante già segnalato"
+    assert "abusive, 2 calls" in flag_cue.why
     r.end_call(1000)
     r.close()
     (flag,) = Store.open(store_url).flags(CALLER, at_ms=int(clock() * 1000))
@@ -56,21 +61,23 @@ def test_strong_policy_after_many_flagged_calls(store_url: str, tmp_path: Path) 
     r.close()
 
 
-def test_repeated_boundary_flags_but_a_single_one_does_not(store_url: str, tmp_path: Path) -> None:
+def test_flags_follow_the_after_call_policy(store_url: str, tmp_path: Path) -> None:
+    """The store records the after-call decision (rules/policy.toml [after_call]): a warn cue of
+    a flag category flags the caller, as the caller_flagged cue says; info cues do not."""
     r = recorder(store_url, tmp_path, Clock())
-    r.start_call("once", lang="en", agent="dana", caller_id="+15550001111")
-    r.on_event(cue(1000, "state_boundary", rung=3))
+    r.start_call("mild", lang="en", agent="dana", caller_id="+15550001111")
+    r.on_event(cue(1000, "calm_first", rung=1))
     assert r.end_call(2000).flagged == ()
-    r.start_call("twice", lang="en", agent="dana", caller_id="+15550002222")
-    r.on_event(cue(1000, "state_boundary", "sexism", rung=3, form="aggressive"))
-    r.on_event(cue(8000, "state_boundary", "sexism", rung=3, form="aggressive"))
-    assert r.end_call(9000).flagged == ("sexism",)
+    r.start_call("boundary", lang="en", agent="dana", caller_id="+15550002222")
+    r.on_event(cue(1000, "state_boundary", "sexism", rung=3, form="aggressive", severity="warn"))
+    after = r.end_call(9000)
+    assert after.flagged == ("sexism",) and "caller_flagged" in [c.cue for c in after.cues]
     r.start_call("anonymous", lang="en", agent="dana")
-    r.on_event(cue(1000, "end_call", rung=6))
+    r.on_event(cue(1000, "end_call", rung=6, severity="urgent"))
     assert r.end_call(2000).flagged == ()
     r.close()
     assert rows(store_url, "SELECT caller_id, category, last_reason FROM caller_flags") == [
-        ("+15550002222", "sexism", "repeated_boundary")
+        ("+15550002222", "sexism", "state_boundary")
     ]
 
 

@@ -26,3 +26,18 @@ def test_coaching_cues_are_drawn_in_their_own_lane() -> None:
     assert "slow_down" in coach and f'y="{coach_mid - 6}"' in coach
     (caller,) = re.findall(r'<g class="cue (?:hit|false)"[^>]*>.*?</g>', svg)
     assert "calm_first" in caller and f'cy="{caller_mid}"' in caller
+
+
+def test_the_report_shows_when_a_cue_was_decided() -> None:
+    from dataclasses import replace
+
+    from voiceassist.evalrun import CallRun, build_summary
+    from voiceassist.events import Cue
+    from voiceassist.report import render_report
+
+    cue = Cue(at_ms=4000, cue="state_boundary", category="abuse", form="insult", rung=3, severity="warn",
+              say="Set the boundary", script="...")
+    late = replace(cue, decided_ms=4480)
+    run = CallRun(call="c.wav", lang="en", mode="ref", duration_ms=10_000, cues=(late,))
+    html = render_report([run], build_summary([run]))
+    assert "state_boundary at 0:04.0 - FALSE CUE, decided at 0:04.5" in html

@@ -164,7 +164,7 @@ def in_call_cues(path: Path) -> list[dict[str, Any]]:
     for e in events(path):
         if e["type"] == "call_ended":
             break
-        if e["type"] == "cue":
+        if e["type"] == "cue" and e["cue"] not in ("caller_flagged", "take_a_breath"):
             out.append(e)
     return out
 

@@ -74,12 +74,15 @@ def test_abusive_caller_is_flagged_for_the_next_call(tmp_path: Path, renderer: T
     try:
         first = one_call(tmp_path, renderer, recorder, "+39 02 1234 5678")
         cues = [e["cue"] for e in first if e["type"] == "cue"]
-        assert "end_call" in cues and "caller_flagged" not in cues
-        assert cues[-1] == "take_a_breath", "a hard call ends with a breather for the agent"
+        assert "end_call" in cues
+        # The after-call decision is the same as eval's: flag for the next agent, then a breather.
+        assert cues[-2:] == ["caller_flagged", "take_a_breath"], "a hard call ends with a breather"
         second = one_call(tmp_path, renderer, recorder, "+390212345678")
         cues2 = [e for e in second if e["type"] == "cue"]
         assert cues2[0]["cue"] == "caller_flagged" and cues2[0]["at_ms"] == 0
-        assert "1 call" in cues2[0]["say"] or "abus" in cues2[0]["say"]
+        # The heads-up speaks the agent's language (the pack's text), the flag summary is in why.
+        assert cues2[0]["say"] == "Caller flagged"
+        assert "abusive, 1 call" in cues2[0]["why"]
         assert second[-1]["values"] == [config.flag_threshold_scale]
     finally:
         recorder.close()

@@ -196,11 +196,11 @@ def test_take_a_breath_after_a_hard_call_and_a_break_after_three(store_url: str,
     for i in range(4):
         clock.advance(600)  # ten minutes apart
         results.append(hard_call(r, caller=None, top="state_boundary", ref=f"h{i}"))
-    assert [a.cues[0].cue for a in results] == ["take_a_breath"] * 4
+    assert [a.cues[-1].cue for a in results] == ["take_a_breath"] * 4
     assert [a.suggest_break for a in results] == [False, False, True, False]
-    assert results[2].hard_calls_in_window == 3 and results[2].cues[0].form == "break"
-    assert "3 hard calls" in results[2].cues[0].script
-    assert results[0].cues[0].category == "wellbeing"
+    assert results[2].hard_calls_in_window == 3 and results[2].cues[-1].form == "break"
+    assert "3 hard calls" in results[2].cues[-1].why and results[2].cues[-1].say == "Take a breath"
+    assert results[0].cues[-1].category == "wellbeing"
     r.close()
     # A new session (another process) sees the earlier calls in the store.
     clock.advance(600)

@@ -207,3 +207,38 @@ def test_closing_while_the_database_hangs_keeps_the_batch_in_flight_and_the_orde
     with Store.open(url) as store:
         ids = [r[0] for r in store.conn.query("SELECT id FROM alerts ORDER BY id")]
     assert ids == ["h0000", "h0001", "h0002", "h0003"]
+
+
+def test_a_locked_sqlite_file_spools_records_while_the_lock_is_held(tmp_path: Path) -> None:
+    """Another process holds the SQLite write lock: the writer spools the records while the lock
+    is still held (short busy timeout on the writer path), then writes them once it is released,
+    each once. Before the fix every attempt waited the 10 s busy timeout with the records only
+    in RAM (kill -9 during a 30 s lock lost 134 of 212); this test then failed (spool empty
+    while the lock was held, which it holds for less than that timeout)."""
+    import time
+
+    url = f"sqlite://{tmp_path / 'l.db'}"
+    Store.open(url).close()
+    w = Writer(url, tmp_path / "spool", retry_s=0.05).start()
+    w.submit(_alert(0))
+    w.close(timeout_s=5)  # the store is up and current
+    locker = sqlite3.connect(str(tmp_path / "l.db"), isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    w = Writer(url, tmp_path / "spool", retry_s=0.05).start()
+    for i in range(1, 6):
+        w.submit(_alert(i))
+    folder = spool_dir_for(tmp_path / "spool", url)
+    spooled: list[str] = []
+    deadline = time.monotonic() + 8  # less than the old 10 s busy timeout
+    while time.monotonic() < deadline and len(spooled) < 5:
+        spooled = [json.loads(line)["data"]["id"] for f in sorted(folder.glob("spool-*.jsonl"))
+                   for line in f.read_text().splitlines() if line.strip()]
+        time.sleep(0.05)
+    locker.execute("ROLLBACK")
+    locker.close()
+    assert spooled == [f"h{i:04d}" for i in range(1, 6)]
+    assert w.wait_replayed(20), w.last_error
+    w.close()
+    with Store.open(url) as store:
+        ids = [r[0] for r in store.conn.query("SELECT id FROM alerts ORDER BY id")]
+    assert ids == [f"h{i:04d}" for i in range(6)]

@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 
-from voiceassist.events import Cue, Transcript
+from voiceassist.escalation.engine import load_engine
+from voiceassist.events import CallEnded, Cue, Transcript
+from voiceassist.session.after_call import AfterCallPolicy, decide_after_call
 from voiceassist.store import CallRecorder, Store, StoreConfig
 from voiceassist.store.writer import Writer
 
@@ -101,7 +103,41 @@ def recorder(url: str, tmp_path: Path, clock: Clock | None = None, **changes: An
         batch_max=cfg.batch_max,
         retry_s=cfg.retry_s,
     ).start()
-    return CallRecorder(cfg, writer, clock=clock or Clock(), workstation="ws-test")
+    return DecidingRecorder(cfg, writer, clock=clock or Clock(), workstation="ws-test")
+
+
+class DecidingRecorder(CallRecorder):
+    """The recorder as the call assembly drives it: the call's cues go to the after-call
+    decision (shipped policy, English pack texts, the recorder's recent hard calls) and the
+    store records its result. ``end_call(decision=...)`` still takes an explicit one."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._seen: list[Cue] = []
+        self._agent = "agent"
+
+    def start_call(self, call_id: str, **kwargs: Any) -> Any:
+        self._seen = []
+        self._agent = kwargs.get("agent") or "agent"
+        return super().start_call(call_id, **kwargs)
+
+    def on_event(self, event: Any) -> None:
+        if isinstance(event, Cue):
+            self._seen.append(event)
+        if isinstance(event, CallEnded):
+            self.end_call(event.at_ms, reason=event.reason)
+            return
+        super().on_event(event)
+
+    def end_call(self, at_ms: int, reason: str = "eof", decision: Any | None = None) -> Any:
+        if decision is None and self.call_uid is not None:
+            engine = load_engine("en")
+            decision = decide_after_call(self._seen, AfterCallPolicy.from_policy(engine.policy, {
+                "wellbeing.break_after_hard_calls": self.config.break_after_hard_calls,
+                "wellbeing.break_window_min": self.config.break_window_min,
+                "wellbeing.break_minutes": self.config.break_minutes}),
+                engine.cue_text, at_ms=at_ms, hard_calls_before=self.recent_hard_calls(self._agent))
+        return super().end_call(at_ms, reason, decision=decision)
 
 
 def cue(

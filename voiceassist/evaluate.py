@@ -138,7 +138,10 @@ def match_call(cues: Sequence[Cue], exp: Expectations, duration_ms: int) -> Call
         in_quiet = any(a <= c.at_ms <= b for a, b in exp.quiet)
         latency = None
         if hit_of is not None and exp.expected[hit_of].anchor_ms is not None:
-            latency = c.at_ms - int(exp.expected[hit_of].anchor_ms or 0)
+            # When the cue was decided (the audio after which the engine emitted it), not the
+            # trigger word's time: a cue emitted 480 ms after its word shows 480 ms more.
+            decided = c.decided_ms if c.decided_ms is not None else c.at_ms
+            latency = decided - int(exp.expected[hit_of].anchor_ms or 0)
         cue_verdicts.append(
             CueVerdict(
                 cue=c,

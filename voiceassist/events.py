@@ -136,6 +136,10 @@ class Cue(Event):
     speaker: Speaker = "caller"
     #: Longer human explanation of why the cue fired.
     why: str = ""
+    #: Call time of the audio (end of the VAD tick) after which the engine emitted the cue, ms;
+    #: ``decided_ms - at_ms`` is how long the decision waited for audio. None when unknown
+    #: (``detect``, older call logs).
+    decided_ms: int | None = None
 
 
 @dataclass(frozen=True)

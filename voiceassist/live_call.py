@@ -50,7 +50,8 @@ from voiceassist.cues.output import OutputDevice
 from voiceassist.cues.player import CuePlayer, PlaybackReport
 from voiceassist.errors import DeviceError, ExitCode
 from voiceassist.events import CallEnded, CallSummary, Cue, DeviceStatus, Event, Speaker, SpeechSegment
-from voiceassist.pipeline import AgentCoach, CueEngine, Pipeline
+from voiceassist.pipeline import AgentCoach, CueEngine
+from voiceassist.session.assembly import Call
 from voiceassist.stt.base import Recognizer
 from voiceassist.vad.config import VadConfig
 from voiceassist.vad.segmenter import VadSegmenter
@@ -157,6 +158,8 @@ class Seams:
     recorder: Any | None = None
     #: An escalation engine with a flagged caller's adjustments (``{"threshold_scale": 0.75}``).
     flagged_engine: Callable[[Mapping[str, float]], CueEngine] | None = None
+    #: The effective settings (``wellbeing.*`` for the after-call decision).
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------
@@ -322,7 +325,7 @@ class LiveCall:
                                 wait_for_gap_ms=cfg.wait_for_gap_ms, on_report=self._on_report)
         self._log: CallLog | None = None
         self._log_lock = threading.Lock()
-        self._pipeline: Pipeline | None = None
+        self._pipeline: Call | None = None
         self._call_id = ""
         self._origin = 0  # source sample where the current call began
         self._t0 = math.inf  # wall time (monotonic s) of call time 0
@@ -407,33 +410,31 @@ class LiveCall:
         self._heard = False
         self._quiet_ms = 0
         if self.cfg.log_enabled:
-            log_file = CallLog(self.cfg.log_dir, self._call_id, redact=self.cfg.redact)
+            log_file = CallLog(self.cfg.log_dir, self._call_id, redact=self.cfg.redact,
+                               degrade=True)
             with self._log_lock:
                 self._log = log_file
             self.summary.logs.append(log_file.path)
         self.summary.calls.append(self._call_id)
-        heads_up = None
         recorder = self.seams.recorder
+        source = f"device:{self.cfg.caller_device or 'default'}"
+        heads_up = None
         if recorder is not None:
-            heads_up = recorder.start_call(
-                self._call_id, lang=self.cfg.lang, agent=self.cfg.agent_name or "agent",
-                caller_id=self.cfg.caller_id, source=f"device:{self.cfg.caller_device or 'default'}")
+            heads_up = recorder.start_call(self._call_id, lang=self.cfg.lang,
+                                           agent=self.cfg.agent_name or "agent", caller_id=self.cfg.caller_id,
+                                           source=source)
         if heads_up is not None and heads_up.adjustments and self.seams.flagged_engine is not None:
             engine = self.seams.flagged_engine(heads_up.adjustments)
         else:
             engine = self.seams.engine()
         coaching = self.seams.coaching(engine) if self.seams.coaching is not None else None
-        listeners: list[Callable[[Event], None]] = [self._on_event]
-        if recorder is not None:
-            listeners.append(recorder.on_event)
         agent_rec = self.seams.agent_recognizer() if self.seams.agent_recognizer is not None else None
-        self._pipeline = Pipeline(self.seams.recognizer(), agent_recognizer=agent_rec, cue_engine=engine,
-                                  listeners=listeners, call_id=self._call_id, coaching=coaching,
-                                  lang=self.cfg.lang, vad_config=self._vad_config,
-                                  source=f"device:{self.cfg.caller_device or 'default'}")
+        # The call assembly's call: after-call decision and store record, as in replay and eval.
+        self._pipeline = Call(engine, coaching, self.seams.recognizer(), agent_rec, vad=self._vad_config,
+                              agent_name=self.cfg.agent_name, settings=self.seams.settings,
+                              lang=self.cfg.lang, call_id=self._call_id, source=source,
+                              listeners=[self._on_event], recorder=recorder, heads_up=heads_up)
         self._pipeline.start()
-        if heads_up is not None:
-            self._on_event(heads_up.cue(at_ms=0))
 
     def _end_call(self, reason: str) -> None:
         if self._pipeline is not None:
@@ -441,10 +442,6 @@ class LiveCall:
             ended = pipe.finish(reason=reason)
             self._pipeline = None
             at_ms = next((e.at_ms for e in ended if isinstance(e, CallEnded)), pipe.position_ms)
-            if self.seams.recorder is not None:
-                after = self.seams.recorder.end_call(at_ms, reason=reason)
-                for cue in after.cues:  # take_a_breath / short-break suggestion
-                    self._on_event(cue)
             summary = pipe.coaching_summary
             text = getattr(summary, "text", "")
             if text:

@@ -13,6 +13,7 @@ blocks. All times are ms of call time.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Protocol
 
 import numpy as np
@@ -64,6 +65,7 @@ class Pipeline:
         source: str = "",
         classifier: FrameClassifier | None = None,
         coaching: AgentCoach | None = None,
+        on_end: Callable[[int], list[Cue]] | None = None,
     ) -> None:
         self.call_id = call_id
         self.lang = lang
@@ -74,6 +76,9 @@ class Pipeline:
         #: lands in :attr:`coaching_summary` when the call finishes.
         self.coaching = coaching
         self.coaching_summary: object | None = None
+        #: Called with the end of the call (ms) just before :class:`CallEnded`; the cues it
+        #: returns (the after-call decision) go to every listener.
+        self._on_end = on_end
         self._listeners: list[Listener] = list(listeners)
         self._classifier = classifier
         self._recognizers: dict[Speaker, Recognizer] = {"caller": caller_recognizer}
@@ -85,6 +90,7 @@ class Pipeline:
         self._pending: dict[Speaker, list[Pcm16]] = {"caller": [], "agent": []}
         self._pending_len = 0
         self._pos = 0  # call-time sample of the first pending (unprocessed) sample
+        self._decided = 0  # call-time sample at the end of the tick being processed
         self._started = False
         self._finished = False
 
@@ -92,6 +98,15 @@ class Pipeline:
     def add_listener(self, listener: Listener) -> None:
         """Every later event is passed to ``listener`` (in emission order)."""
         self._listeners.append(listener)
+
+    def announce(self, event: Event) -> list[Event]:
+        """An event from outside the stages (a flagged caller's heads-up) to every listener, in
+        order with the others; coaching does not see it."""
+        out = self.start()
+        out.append(event)
+        for listener in self._listeners:
+            listener(event)
+        return out
 
     @property
     def position_ms(self) -> int:
@@ -136,6 +151,7 @@ class Pipeline:
         usable = len(caller) - len(caller) % self._tick
         for off in range(0, usable, self._tick):
             end = self._pos + self._tick
+            self._decided = end
             self._process("caller", caller[off : off + self._tick], out)
             if agent is not None:
                 self._process("agent", agent[off : off + self._tick], out)
@@ -159,6 +175,7 @@ class Pipeline:
         caller = self._take("caller")
         agent = self._take("agent") if self._has_agent else None
         end = self._pos + len(caller)
+        self._decided = end
         for speaker, vad in self._vads.items():
             rest = caller if speaker == "caller" else agent
             if rest is not None and len(rest):
@@ -170,6 +187,9 @@ class Pipeline:
         self._finished = True
         if self.coaching is not None:
             self.coaching_summary = self.coaching.end_call(samples_to_ms(end))
+        if self._on_end is not None:
+            for cue in self._on_end(samples_to_ms(end)):
+                self._emit(cue, out)
         self._emit(CallEnded(call_id=self.call_id, at_ms=samples_to_ms(end), reason=reason), out)
         return out
 
@@ -209,6 +229,8 @@ class Pipeline:
             self._emit(event, out)
             if self.cue_engine is not None:
                 for cue in self.cue_engine.process(event):
+                    if cue.decided_ms is None:
+                        cue = replace(cue, decided_ms=samples_to_ms(self._decided))
                     self._emit(cue, out)
 
     def _emit(self, event: Event, out: list[Event]) -> None:

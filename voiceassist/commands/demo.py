@@ -56,9 +56,14 @@ def run(args: argparse.Namespace) -> int:
                       "writing the WAV file\n")
     out.write(f"demo: transcripts from {'speech recognition' if opts.asr else 'the reference files'}"
               "; >> cue, !! urgent cue, time = call time\n")
+    from voiceassist.session import Assembly
+
+    # The demo calls are heard in their own language: cues in the caller's language.
+    assembly = Assembly.from_settings({**settings, "call.agent_lang": ""})
     result = run_demo(
         opts,
         out,
+        engine_factory=lambda lang: assembly.engine(lang),
         bank_factory=lambda lang: bank_from_settings(lang, settings, rate_hz=16000, renderer=renderer),
         speaker=speaker,
     )

@@ -89,12 +89,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def process_stream(args: argparse.Namespace, inp: TextIO, out: TextIO, err: TextIO) -> int:
-    from voiceassist.escalation.engine import load_engine
     from voiceassist.escalation.explain import words_for
     from voiceassist.events import Transcript
+    from voiceassist.session import Assembly, SessionConfig
+    from voiceassist.session.config import CallSection
 
+    assembly = Assembly(SessionConfig(call=CallSection(lang=args.lang, agent_lang=args.agent_lang or ""),
+                                      rule_dirs=tuple(args.rule_dirs)))
     # Fail early (bad language, broken rules) before reading input.
-    load_engine(args.lang, agent_lang=args.agent_lang, rule_dirs=args.rule_dirs)
+    assembly.engine()
     calls: dict[str, _Call] = {}
     if hasattr(inp, "reconfigure"):
         with contextlib.suppress(AttributeError, ValueError, OSError):
@@ -114,7 +117,7 @@ def process_stream(args: argparse.Namespace, inp: TextIO, out: TextIO, err: Text
         call_id, text, start, end, speaker = parsed
         call = calls.get(call_id)
         if call is None:
-            call = _Call(load_engine(args.lang, agent_lang=args.agent_lang, rule_dirs=args.rule_dirs))
+            call = _Call(assembly.engine())
             calls[call_id] = call
         if start is None:
             start = call.next_start if end is None else max(0, end - _duration(text))

@@ -58,9 +58,11 @@ def cue_engine_factory(args: argparse.Namespace, settings: Mapping[str, Any]) ->
     if args.no_cues:
         return None
     from voiceassist.escalation.engine import load_engine
+    from voiceassist.escalation.scorer import load_scorer
 
     return load_engine(
         str(settings["call.lang"]),
+        scorer=load_scorer(settings),
         agent_lang=str(settings["call.agent_lang"]) or None,
         rule_dirs=[Path(d) for d in settings["rules.extra_dirs"]],
         agent_name=str(settings["call.agent_name"]),
@@ -68,6 +70,8 @@ def cue_engine_factory(args: argparse.Namespace, settings: Mapping[str, Any]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    from voiceassist.session import Assembly
+
     settings = load_settings(
         flags={
             "call.lang": args.lang,
@@ -77,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
             "audio.agent_channel": args.agent_channel,
         }
     )
+    assembly = Assembly.from_settings(settings)
     opts = ReplayOptions(
         inputs=list(args.inputs),
         lang=str(settings["call.lang"]),
@@ -93,6 +98,9 @@ def run(args: argparse.Namespace) -> int:
         block_samples=args.block_samples,
         verbose=bool(getattr(args, "verbose", False)),
         vad=VadConfig.from_settings(settings),
+        assembly=assembly,
+        lang_given=args.lang is not None,
     )
-    cue_engine_factory(args, settings)  # bad rules fail before any audio is read
-    return run_replay(opts, cue_engine_factory=lambda: cue_engine_factory(args, settings))
+    if not args.no_cues:
+        assembly.check()  # bad rules or coaching rules fail before any audio is read
+    return run_replay(opts, cue_engine_factory=lambda: None if args.no_cues else True)  # type: ignore[arg-type,return-value]

@@ -61,8 +61,11 @@ def run_check(args: argparse.Namespace) -> int:
 def run_explain(args: argparse.Namespace) -> int:
     from voiceassist.escalation.engine import load_engine
     from voiceassist.escalation.explain import explain
+    from voiceassist.escalation.scorer import load_scorer
+    from voiceassist.settings import load_settings
 
-    engine = load_engine(args.lang, agent_lang=args.agent_lang, rule_dirs=args.rule_dirs, trace=True)
+    engine = load_engine(args.lang, agent_lang=args.agent_lang, rule_dirs=args.rule_dirs, trace=True,
+                         scorer=load_scorer(load_settings()))
     for line in explain(engine, args.texts):
         print(line)
     return int(ExitCode.OK)

@@ -55,18 +55,15 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from voiceassist.audio.block import RATE_HZ
     from voiceassist.audio.live import LiveSource
-    from voiceassist.coaching.loader import coaching_from_settings
     from voiceassist.cues.bank import bank_from_settings
     from voiceassist.cues.output import SoundDeviceOutput
-    from voiceassist.cues.texts import load_say_texts
     from voiceassist.errors import VoiceAssistError
-    from voiceassist.escalation.engine import load_engine
     from voiceassist.live_call import LiveCall, RunConfig, Screen, Seams
+    from voiceassist.session import Assembly
     from voiceassist.store.config import StoreConfig
     from voiceassist.store.recorder import CallRecorder
     from voiceassist.stt.models import resolve_model
     from voiceassist.stt.vosk_recognizer import VoskRecognizer, load_vosk_model
-    from voiceassist.vad.config import VadConfig
 
     settings = load_settings(config_file=args.config, flags={
         "call.lang": args.lang, "call.agent_lang": args.agent_lang, "call.agent_name": args.agent_name,
@@ -86,11 +83,11 @@ def run(args: argparse.Namespace) -> int:
         from voiceassist.store.validate import normalize_caller_id
 
         cfg.caller_id = normalize_caller_id(cfg.caller_id)
-    # Everything that can fail without hardware fails first: model, rules, cue texts.
-    model_loc = resolve_model(cfg.lang, cfg.model)
-    phrases = list(load_say_texts(cfg.cue_lang, cfg.rule_dirs).values())
-    load_engine(cfg.lang, agent_lang=cfg.cue_lang, rule_dirs=cfg.rule_dirs, agent_name=cfg.agent_name)
-    coaching_from_settings(settings, remember_openings=False)  # coaching rules and cues.coaching_off
+    assembly = Assembly.from_settings(settings)
+    # Everything that can fail without hardware fails first: model, rules, coaching, cue texts.
+    found = assembly.check(model=True, cue_voices=True)
+    model_loc = found["model"]
+    phrases = found["phrases"]
     model = load_vosk_model(model_loc.path)
 
     def source(c: RunConfig, on_status: Any) -> LiveSource:
@@ -99,22 +96,10 @@ def run(args: argparse.Namespace) -> int:
                           callback_ms=c.block_ms, on_status=on_status, on_lost=c.on_device_lost)
 
     def engine(adjustments: Mapping[str, float] | None = None) -> Any:
-        overrides = None
-        scale = float((adjustments or {}).get("threshold_scale", 1.0))
-        if scale != 1.0:  # a flagged caller: fewer strikes make a cue
-            params = load_engine(cfg.lang, agent_lang=cfg.cue_lang, rule_dirs=cfg.rule_dirs).params
-            overrides = {"engine": {"ambiguous_threshold": params.ambiguous_threshold * scale,
-                                    "active_min_weight": params.active_min_weight * scale}}
-        return load_engine(cfg.lang, agent_lang=cfg.cue_lang, rule_dirs=cfg.rule_dirs,
-                           agent_name=cfg.agent_name, policy_overrides=overrides)
-
-    vad = VadConfig.from_settings(settings)
+        return assembly.engine(adjustments=adjustments)
 
     def coaching(caller_engine: Any) -> Any:
-        def upset() -> bool:
-            return any(caller_engine.rung(c) > 0 for c in ("anger", "abuse", "threat", "troll"))
-
-        return coaching_from_settings(settings, vad=vad, caller_angry=upset)
+        return assembly.coaching(caller_engine)
 
     recorder = None
     if not args.no_store:
@@ -149,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
         coaching=coaching,
         recorder=recorder,
         flagged_engine=engine,
+        settings=settings,
     )
     out = sys.stdout
     screen = Screen(out, live=out.isatty())

@@ -33,17 +33,24 @@ from voiceassist.escalation.guards import Hit, Markers, addressed, assess, right
 from voiceassist.escalation.loader import load_rules
 from voiceassist.escalation.matcher import Match
 from voiceassist.escalation.model import (
+    GROUP_CATEGORIES,
     CategoryPolicy,
     CueText,
     Entry,
     LangPack,
     Policy,
     RuleSet,
+    Source,
     severity_rank,
 )
 from voiceassist.events import Cue, Severity, Transcript, Word
 
 _EPS = 1e-9
+#: A partial is scored each time its stable words reach a multiple of this.
+SCORER_STEP_WORDS = 4
+#: The form a scorer strike takes in its category (its ladder and severity).
+SCORER_FORMS = {"abuse": "insult", "threat": "violence", "racism": "prejudiced", "sexism": "prejudiced",
+                "hate": "prejudiced"}  # fmt: skip
 
 
 @dataclass
@@ -66,6 +73,10 @@ class _UttState:
     pending_added: dict[str, float] = field(default_factory=dict)
     calm_done: bool = False
     name_done: bool = False
+    #: Word count of the longest prefix the scorer has scored in this utterance.
+    scored_words: int = 0
+    #: Categories struck by the scorer in this utterance (a rule match later takes its form over).
+    scorer_struck: set[str] = field(default_factory=set)
 
 
 _SENTENCE_END = re.compile(r"[.!?…][\"'»”)\]]*$")
@@ -95,6 +106,7 @@ class Engine:
         agent_lang: str | None = None,
         agent_name: str = "",
         trace: bool = False,
+        scorer: Any = None,
     ) -> None:
         if rules.policy is None:
             raise ConfigError("no valid policy.toml", hint="run `voiceassist rules check`")
@@ -109,6 +121,8 @@ class Engine:
         self._right = right_context(self.params)
         self._end_prio = self.policy.cues["end_call"].priority
         self.trace_enabled = trace
+        #: The learned scorer (:class:`voiceassist.escalation.scorer.Scorer`) or None (rules alone).
+        self.scorer = scorer
         self.reset()
 
     # ------------------------------------------------------------------------------- state
@@ -189,59 +203,33 @@ class Engine:
             hit = assess(match, markers, self.params, n_tokens=available if not final else n, final=final)
             at_ms = tk.words[tk.word_of[match.end - 1]].end_ms
             out.extend(self._handle(hit, at_ms, tk, event))
+        if self.scorer is not None:
+            stable_words = len(tk.words) if final or event.stable else max(0, len(tk.words) - 1)
+            out.extend(self._score(tk, stable_words, final, available, markers, event))
         if final:
             out.extend(self._check_limits(tk.words[-1].end_ms if tk.words else event.end_ms, event))
         return out
 
+    @property
+    def history(self) -> tuple[Cue, ...]:
+        """The cues of this call so far, in order."""
+        return tuple(self._history)
+
+    def cue_text(self, cue_id: str) -> tuple[str, str] | None:
+        """``(say, script)`` of a cue in the agent's language (script filled), or None."""
+        text = self.cue_pack.cues.get(cue_id)
+        return None if text is None else (text.say, fill_script(text, self._name, self.agent_name))
+
     def end_call(self, at_ms: int) -> list[Cue]:
-        """The call is over: after-call cues (caller_flagged, take_a_breath); then reset()."""
-        out: list[Cue] = []
-        ac = self.policy.after_call
-        flagged = [
-            c
-            for c in self._history
-            if c.category in ac.flag_categories
-            and severity_rank(c.severity) >= severity_rank(ac.flag_min_severity)
-        ]
-        if flagged:
-            worst = max(flagged, key=lambda c: (severity_rank(c.severity), c.rung))
-            out.append(
-                self._make(
-                    "caller_flagged",
-                    worst.category,
-                    worst.form,
-                    worst.rung,
-                    at_ms,
-                    (),
-                    worst.rule,
-                    worst.utterance,
-                    f"flag the caller for the next agent: {worst.category}/{worst.form} "
-                    f"reached {worst.cue} ({worst.severity})",
-                    None,
-                )
-            )
-        hard = [
-            c
-            for c in self._history
-            if severity_rank(c.severity) >= severity_rank(ac.take_a_breath_min_severity)
-        ]
-        if hard:
-            out.append(
-                self._make(
-                    "take_a_breath",
-                    "wellbeing",
-                    "after_call",
-                    1,
-                    at_ms,
-                    (),
-                    "",
-                    hard[-1].utterance,
-                    f"hard call: {len(hard)} cue(s) of severity {ac.take_a_breath_min_severity} or above",
-                    None,
-                )
-            )
+        """The call is over: after-call cues (caller_flagged, take_a_breath); then reset().
+
+        The decision itself is :func:`voiceassist.session.after_call.decide_after_call`."""
+        from voiceassist.session.after_call import AfterCallPolicy, decide_after_call
+
+        decision = decide_after_call(self._history, AfterCallPolicy.from_policy(self.policy), self.cue_text,
+                                     at_ms=at_ms)
         self.reset()
-        return out
+        return list(decision.cues)
 
     # ---------------------------------------------------------------------------- internals
 
@@ -372,6 +360,66 @@ class Engine:
         )
         return self._fire(rung_cues, cat, e, st.rung, t, words, why, event)
 
+    def _score(self, tk: _Tok, n_words: int, final: bool, available: int, markers: Markers,
+               event: Transcript) -> list[Cue]:
+        """Scorer strikes for the first ``n_words`` words: at the final, and on a partial each time
+        its stable words reach a multiple of ``SCORER_STEP_WORDS`` (so the prefixes scored depend
+        on the words only, never on how the utterance was split into partials)."""
+        utt = self._utt
+        assert utt is not None
+        if not final:
+            n_words = n_words // SCORER_STEP_WORDS * SCORER_STEP_WORDS
+        if n_words <= utt.scored_words or n_words == 0:
+            return []
+        utt.scored_words = n_words
+        words = tk.words[:n_words]
+        text = " ".join(w.text for w in words)
+        sc = self.scorer.score(text, self.lang)
+        shown = ", ".join(f"{c} {p:.2f}" for c, p in sc.probs.items())
+        self._log(f"scorer on {n_words} words: {shown} (model {sc.model})")
+        t = words[-1].end_ms
+        out: list[Cue] = []
+        for name in sc.strikes:
+            cat = self.policy.categories.get(name)
+            form = SCORER_FORMS.get(name)
+            if cat is None or form is None or form not in cat.forms:
+                continue
+            if name in utt.struck:
+                self._log(f"{name}: {sc.describe(name)}: already struck in this utterance")
+                continue
+            guard = self._scorer_guard(name, markers)
+            if guard:
+                self._log(f"{name}: {sc.describe(name)}: dropped by {guard}")
+                continue
+            st = self._cats[name]
+            self._decay(st, cat, t)
+            fp = cat.forms[form]
+            st.rung = min(max(st.rung + 1, fp.start_rung), cat.max_rung)
+            st.strikes += 1
+            st.last_change_ms = t
+            rung_cues = self._rung_cues(cat, form, st.rung)
+            utt.struck[name] = self._rank(rung_cues, cat, form)
+            utt.scorer_struck.add(name)
+            matched = tuple(w.text for w in words)
+            why = f"{name}/{form}: {sc.describe(name)}; rung {st.rung}: {'+'.join(rung_cues)}"
+            entry = Entry(f"scorer:{name}", name, form, (), 1.0, "any", frozenset(),
+                          Source(f"scorer {sc.model}", 0))  # fmt: skip
+            out.extend(self._fire(rung_cues, cat, entry, st.rung, t, matched, why, event,
+                                  rule=f"scorer {sc.model}"))  # fmt: skip
+        return out
+
+    def _scorer_guard(self, category: str, markers: Markers) -> str:
+        """Guards that clearly hold for a whole utterance: reported speech ("my neighbour called
+        me ...") and, for statements about groups, quoting to condemn."""
+        rep = markers.spans("reported")
+        if rep:
+            return f"reported speech marker {rep[0].text!r}"
+        if category in GROUP_CATEGORIES:
+            cnt = markers.spans("counter")
+            if cnt:
+                return f"counter-speech marker {cnt[0].text!r}"
+        return ""
+
     def _rung_cues(self, cat: CategoryPolicy, form: str, rung: int) -> Sequence[str]:
         ladder = cat.ladder_for(form)
         return ladder[min(rung, len(ladder)) - 1]
@@ -392,7 +440,13 @@ class Engine:
         rung = min(max(st.rung, fp.start_rung), cat.max_rung)
         rung_cues = self._rung_cues(cat, e.form, rung)
         rank = self._rank(rung_cues, cat, e.form)
-        if hit.weight + _EPS < self.params.active_min_weight or rank <= utt.struck[cat.name]:
+        # A rule match after a scorer strike in the same utterance: the rule knows the form
+        # (aggressive, joking, ...), so its response at the current rung fires too.
+        took_over = cat.name in utt.scorer_struck
+        utt.scorer_struck.discard(cat.name)
+        if hit.weight + _EPS < self.params.active_min_weight or (
+            rank <= utt.struck[cat.name] and not took_over
+        ):
             self._log(f"{cat.name}: already struck in this utterance")
             return []
         utt.struck[cat.name] = rank
@@ -426,6 +480,7 @@ class Engine:
         words: tuple[str, ...],
         why: str,
         event: Transcript,
+        rule: str | None = None,
     ) -> list[Cue]:
         utt = self._utt
         assert utt is not None
@@ -459,7 +514,7 @@ class Engine:
                     continue
             utt.fired.add(cue_id)
             cue = self._make(
-                cue_id, cat.name, e.form, rung, t, words, str(e.source), event.utterance, why, sev
+                cue_id, cat.name, e.form, rung, t, words, rule or str(e.source), event.utterance, why, sev
             )
             out.append(cue)
         if out:
@@ -557,12 +612,14 @@ def load_engine(
     policy_overrides: Mapping[str, Any] | None = None,
     agent_name: str = "",
     trace: bool = False,
+    scorer: Any = None,
 ) -> Engine:
     """An engine for one call in caller language ``lang`` with cues in ``agent_lang``.
 
     Loads (cached) every language of the shipped rules plus ``rule_dirs``. Raises
     :class:`ConfigError` when the policy or the needed languages have problems, or a language
-    has no rules.
+    has no rules. ``scorer`` is the learned scorer (see
+    :func:`voiceassist.escalation.scorer.load_scorer`) or None for rules alone.
     """
     rules = load_rules(tuple(Path(d) for d in rule_dirs), policy_overrides=policy_overrides)
     langs = {lang, agent_lang or lang}
@@ -579,7 +636,7 @@ def load_engine(
             raise ConfigError(
                 f"no rules for language {code!r} (available: {have})", hint="pass --lang with one of those"
             )
-    return Engine(rules, lang, agent_lang=agent_lang, agent_name=agent_name, trace=trace)
+    return Engine(rules, lang, agent_lang=agent_lang, agent_name=agent_name, trace=trace, scorer=scorer)
 
 
 __all__ = ["Engine", "fill_script", "load_engine"]

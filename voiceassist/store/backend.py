@@ -31,14 +31,18 @@ CONNECT_TIMEOUT_S = 3
 
 #: Seconds an SQLite connection waits for another one's lock before calling the file locked.
 SQLITE_BUSY_S = 10.0
+#: Seconds the live call's connections (store writer, call-start/end reads) wait for a lock or a
+#: statement before calling the store busy: the writer spools and retries instead of holding
+#: records in RAM for :data:`SQLITE_BUSY_S`.
+LIVE_WAIT_S = 0.5
 
 
-def _enable_wal(raw: sqlite3.Connection) -> None:
+def _enable_wal(raw: sqlite3.Connection, busy_s: float = SQLITE_BUSY_S) -> None:
     """Switch the file to WAL. On a brand-new file several connections (the recorder's writer
     thread and its flag reader, two processes) race for the exclusive lock this needs, and SQLite
     answers the losers 'database is locked' at once, without its busy handler: retry until
     :data:`SQLITE_BUSY_S` has passed."""
-    deadline = time.monotonic() + SQLITE_BUSY_S
+    deadline = time.monotonic() + busy_s
     while True:
         try:
             raw.execute("PRAGMA journal_mode=WAL")
@@ -96,13 +100,14 @@ class Connection:
 
     # -- opening -------------------------------------------------------------------------------
     @classmethod
-    def open(cls, target: Target) -> Connection:
+    def open(cls, target: Target, *, busy_s: float = SQLITE_BUSY_S) -> Connection:
+        """``busy_s``: seconds an SQLite connection waits for another one's lock."""
         if target.dialect == "sqlite":
-            return cls._open_sqlite(target)
+            return cls._open_sqlite(target, busy_s)
         return cls._open_postgres(target)
 
     @classmethod
-    def _open_sqlite(cls, target: Target) -> Connection:
+    def _open_sqlite(cls, target: Target, busy_s: float = SQLITE_BUSY_S) -> Connection:
         assert target.path is not None
         path = target.path
         try:
@@ -111,11 +116,11 @@ class Connection:
             if new:
                 fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
                 os.close(fd)
-            raw = sqlite3.connect(str(path), timeout=SQLITE_BUSY_S, isolation_level=None,
+            raw = sqlite3.connect(str(path), timeout=busy_s, isolation_level=None,
                                   check_same_thread=False)
-            _enable_wal(raw)
+            _enable_wal(raw, busy_s)
             raw.execute("PRAGMA synchronous=FULL")
-            raw.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_S * 1000)}")
+            raw.execute(f"PRAGMA busy_timeout={int(busy_s * 1000)}")
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailable(
                 f"cannot open the SQLite store {path}: {exc}",
@@ -189,6 +194,17 @@ class Connection:
                         self._raw.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key,))
                     yield self
 
+    def limit_waits(self, seconds: float) -> None:
+        """Bound how long one statement may wait: SQLite's busy timeout (another connection's
+        lock), PostgreSQL's ``statement_timeout``. Past it the statement fails as
+        :class:`StoreUnavailable` (busy: spool and retry)."""
+        ms = max(1, int(seconds * 1000))
+        with self._errors():
+            if self.dialect == "sqlite":
+                self._raw.execute(f"PRAGMA busy_timeout={ms}")
+            else:
+                self._raw.execute(f"SET statement_timeout = {ms}")
+
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self._raw.close()
@@ -223,7 +239,8 @@ def _map_psycopg(exc: Exception, target: Target) -> StoreError:
     import psycopg
 
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+    if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError
+                  | psycopg.errors.QueryCanceled):
         return StoreUnavailable(f"PostgreSQL at {target.display} unavailable: {first}")
     if isinstance(exc, psycopg.IntegrityError | psycopg.DataError):
         return RecordRejected(f"the store refused a record: {first}")

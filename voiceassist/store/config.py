@@ -45,11 +45,6 @@ class StoreConfig:
     spool_dir: Path | None = None
     #: Caller flags expire this many days after the last flagged call.
     flag_expiry_days: int = 180
-    #: Cues that flag the caller when the call reaches them.
-    flag_cues: tuple[str, ...] = ("end_call", "call_security")
-    #: The boundary cue, and how many times in one call make a "repeated boundary" flag.
-    boundary_cue: str = "state_boundary"
-    boundary_repeats: int = 2
     #: Policy for a flagged caller: thresholds are multiplied by this (fewer strikes needed) ...
     flag_threshold_scale: float = 0.75
     #: ... and by this once the caller has at least ``flag_strong_count`` flagged calls.
@@ -67,11 +62,8 @@ class StoreConfig:
     webhook_url: str = ""
     webhook_timeout_s: float = 3.0
     webhook_retries: int = 3
-    #: A call is "hard" when it reached one of these cues (state_boundary or above).
-    hard_cues: tuple[str, ...] = (
-        "state_boundary", "last_warning", "offer_transfer", "end_call", "call_security",
-        "report_threat", "legal_threat", "report_to_manager",
-    )
+    #: Hard calls and caller flags are decided by the call assembly
+    #: (:mod:`voiceassist.session.after_call`); the store only records them.
     #: Suggest a short break after this many hard calls within ``break_window_min`` minutes.
     break_after_hard_calls: int = 3
     break_window_min: int = 60
@@ -83,7 +75,6 @@ class StoreConfig:
             ("batch_max", 1, 100_000),
             ("retry_s", 0.01, 3600),
             ("flag_expiry_days", 1, 3650),
-            ("boundary_repeats", 1, 100),
             ("flag_threshold_scale", 0.05, 1.0),
             ("flag_strong_scale", 0.05, 1.0),
             ("flag_strong_count", 1, 1000),
@@ -134,7 +125,7 @@ class StoreConfig:
             values[name] = value
         if "spool_dir" in values:
             values["spool_dir"] = Path(values["spool_dir"]) if values["spool_dir"] else None
-        for name in ("flag_cues", "incident_categories", "alert_severities", "alert_cues", "hard_cues"):
+        for name in ("incident_categories", "alert_severities", "alert_cues"):
             if name in values:
                 values[name] = tuple(values[name])
         return cls(**values)

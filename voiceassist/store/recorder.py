@@ -7,7 +7,7 @@ The run loop calls::
     heads_up = rec.start_call(call_id, lang="it", agent="dana", caller_id="+39...")  # or None
     if heads_up: say, adjustments = heads_up       # whisper + lower thresholds for this call
     ...  pipeline.listeners.append(rec.on_event)    # Cue / Transcript / CallEnded ...
-    after = rec.end_call(at_ms, reason="hangup")    # AfterCall: wellbeing cue(s) to play
+    after = rec.end_call(at_ms, reason="hangup", decision=d)  # records the after-call decision
     rec.close()                                     # flush (Ctrl-C safe)
 
 ``on_event`` is cheap and never blocks or raises: it updates in-memory call state and queues
@@ -49,23 +49,13 @@ FLAG_WORDS = {
     "abuse": "abusive", "threat": "threatening", "racism": "racist", "sexism": "sexist",
     "hate": "hateful", "flirting": "harassing", "troll": "trolling", "anger": "aggressive",
 }
-#: English fallback texts (the run loop passes ``cue_text`` to use the rule pack's language).
-DEFAULT_TEXTS = {
-    "take_a_breath": ("Take a breath", "That was a hard call. Breathe out slowly before the next one."),
-    "take_a_breath/break": ("Take a short break",
-                            "{n} hard calls in the last {window} minutes: take a {minutes}-minute break."),
-    "caller_flagged": ("Flagged caller",
-                       "Caller flagged before: {summary}. Thresholds are lowered for this call."),
-}
-
-CueText = Callable[[str], "tuple[str, str] | None"]
-
-
 @dataclass(frozen=True)
 class HeadsUp:
     """What to tell the agent at call start about a flagged caller.
 
-    Unpacks as ``say, adjustments = heads_up``. ``adjustments["threshold_scale"]`` multiplies the
+    Unpacks as ``say, adjustments = heads_up``. The cue the agent hears is built by the call
+    assembly in the agent's language (:func:`voiceassist.session.after_call.heads_up_cue`).
+    ``adjustments["threshold_scale"]`` multiplies the
     engine's strike thresholds for this call (0.75: a cue needs 75 % of the usual strikes)."""
 
     caller_id: str
@@ -79,20 +69,14 @@ class HeadsUp:
     def __iter__(self) -> Iterator[Any]:
         return iter((self.say, self.adjustments))
 
-    def cue(self, at_ms: int = 0) -> Cue:
-        """The heads-up as a ``caller_flagged`` cue event (category ``wellbeing``)."""
-        top = max(self.flags, key=lambda f: f.count)
-        return Cue(at_ms=at_ms, cue="caller_flagged", category="wellbeing", form=top.category,
-                   rung=1, severity="warn", say=self.say, script=self.script,
-                   why=f"caller {self.caller_id} has {len(self.flags)} active flag(s)")
-
 
 @dataclass(frozen=True)
 class AfterCall:
-    """What the store decided when a call ended."""
+    """What the store recorded when a call ended (the decision is
+    :func:`voiceassist.session.after_call.decide_after_call`)."""
 
     call_id: str
-    #: The call reached a hard cue (state_boundary or above).
+    #: The decision called the call hard.
     hard: bool
     #: Wellbeing cues to play now (a ``take_a_breath`` cue after a hard call), else empty.
     cues: tuple[Cue, ...] = ()
@@ -127,15 +111,12 @@ class _Call:
     started_at: int
     recording_path: Path | None
     cue_counts: Counter[str] = field(default_factory=Counter)
-    boundaries: Counter[str] = field(default_factory=Counter)
-    flag_reasons: dict[str, str] = field(default_factory=dict)
     alerted: set[tuple[str, str]] = field(default_factory=set)
     highest_rung: int = 0
     highest_cue: str | None = None
     #: (severity rank, rung) of highest_cue.
     highest_rank: tuple[int, int] = (-1, 0)
     urgent: int = 0
-    hard: bool = False
     last_ms: int = 0
     ring: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=400))
     incidents: list[_Incident] = field(default_factory=list)
@@ -153,14 +134,12 @@ class CallRecorder:
         webhook: Any | None = None,
         clock: Callable[[], float] = time.time,
         workstation: str | None = None,
-        cue_text: CueText | None = None,
     ):
         self.config = config
         self.writer = writer
         self.webhook = webhook
         self.clock = clock
         self.workstation = check_field("workstation", workstation or socket.gethostname())
-        self.cue_text = cue_text
         self.rejected = 0
         self._lock = threading.RLock()
         self._call: _Call | None = None
@@ -225,8 +204,7 @@ class CallRecorder:
         total = max(f.count for f in flags)
         scale = (self.config.flag_strong_scale if total >= self.config.flag_strong_count
                  else self.config.flag_threshold_scale)
-        script = self._text("caller_flagged", summary="; ".join(parts))[1]
-        return HeadsUp(cid, flags, say, script, {"threshold_scale": scale})
+        return HeadsUp(cid, flags, say, "; ".join(parts), {"threshold_scale": scale})
 
     # -- call lifecycle -------------------------------------------------------------------------
     def start_call(
@@ -309,14 +287,6 @@ class CallRecorder:
             call.highest_rung, call.highest_cue = cue.rung, cue.cue
         if cue.severity == "urgent":
             call.urgent += 1
-        if cue.cue in self.config.hard_cues or cue.severity == "urgent":
-            call.hard = True
-        if cue.cue in self.config.flag_cues:
-            call.flag_reasons.setdefault(cue.category, cue.cue)
-        if cue.cue == self.config.boundary_cue:
-            call.boundaries[cue.category] += 1
-            if call.boundaries[cue.category] >= self.config.boundary_repeats:
-                call.flag_reasons.setdefault(cue.category, "repeated_boundary")
         if cue.severity in self.config.alert_severities or cue.cue in self.config.alert_cues:
             self._alert(call, cue)
         self._advance_incidents(call, cue.at_ms)
@@ -390,9 +360,11 @@ class CallRecorder:
                 })
 
     # -- end of call ----------------------------------------------------------------------------
-    def end_call(self, at_ms: int, reason: str = "eof") -> AfterCall:
-        """Finish the current call: complete incidents, flag the caller, store the call summary
-        and decide wellbeing cues. Returns the same AfterCall when called twice."""
+    def end_call(self, at_ms: int, reason: str = "eof", decision: Any | None = None) -> AfterCall:
+        """Finish the current call: complete incidents, record the after-call ``decision``
+        (:class:`voiceassist.session.after_call.AfterCallDecision`: caller flags, hard call,
+        break suggestion; None records none) and the call summary. Returns the same AfterCall
+        when called twice."""
         with self._lock:
             call = self._call
             if call is None:
@@ -406,8 +378,9 @@ class CallRecorder:
                 for inc in call.incidents:
                     self._clip(call, inc)
             flagged: list[str] = []
+            hard = bool(getattr(decision, "hard", False))
             if call.caller_id:
-                for category, reason_cue in sorted(call.flag_reasons.items()):
+                for category, reason_cue in getattr(decision, "flags", ()):
                     self._submit("flag_hit", {
                         "id": rec.new_id(), "call_id": call.uid, "caller_id": call.caller_id,
                         "category": category, "reason": reason_cue, "seen_at": now,
@@ -418,55 +391,50 @@ class CallRecorder:
                 "id": call.uid, "ended_at": now, "duration_ms": at_ms, "end_reason": reason,
                 "highest_rung": call.highest_rung, "highest_cue": call.highest_cue,
                 "cue_count": sum(call.cue_counts.values()), "urgent_count": call.urgent,
-                "hard": 1 if call.hard else 0,
+                "hard": 1 if hard else 0,
                 "cue_counts": json.dumps(dict(sorted(call.cue_counts.items()))),
             })
-            after = self._wellbeing(call, at_ms, now)
-            call.after = AfterCall(call.uid, call.hard, after[0], after[1], after[2], tuple(flagged),
+            suggest = bool(getattr(decision, "suggest_break", False))
+            if hard:
+                self._hard_calls.append((now, call.uid, call.agent))
+            if suggest:
+                self._breaks[call.agent] = now
+                self._submit("break", {"id": rec.new_id(), "agent": call.agent, "at": now,
+                                       "kind": "suggested",
+                                       "minutes": self.config.break_minutes,
+                                       "hard_calls": int(getattr(decision, "hard_calls_in_window", 0))})
+            call.after = AfterCall(call.uid, hard, tuple(getattr(decision, "cues", ())), suggest,
+                                   int(getattr(decision, "hard_calls_in_window", 0)), tuple(flagged),
                                    tuple(i.id for i in call.incidents))
             return call.after
 
-    def _wellbeing(self, call: _Call, at_ms: int, now: int) -> tuple[tuple[Cue, ...], bool, int]:
-        """The store-side wellbeing decision: a take_a_breath cue after a hard call, as a break
-        suggestion when this agent had ``break_after_hard_calls`` hard calls within
-        ``break_window_min`` since their last break."""
-        if not call.hard:
-            return (), False, 0
+    def recent_hard_calls(self, agent: str) -> int:
+        """This agent's hard calls within ``break_window_min`` minutes since their last break,
+        the current call not included: this session's and (when readable) the store's. The one
+        history read of the after-call decision."""
         cfg = self.config
-        self._hard_calls.append((now, call.uid, call.agent))
-        last_break = self._breaks.get(call.agent)
-        store = self._read()
-        db_ids: set[str] = set()
-        since = now - cfg.break_window_min * 60_000
-        if store is not None:
-            try:
-                db_break = store.last_break_at(call.agent)
-                if db_break is not None:
-                    last_break = db_break if last_break is None else max(last_break, db_break)
-                start = since if last_break is None else max(since, last_break + 1)
-                db_ids = store.hard_call_ids(call.agent, start)
-            except StoreError as exc:
-                log.warning("wellbeing lookup failed, using this session only: %s", exc.message)
-                self._drop_reader()
-        start = since if last_break is None else max(since, last_break + 1)
-        ids = {uid for ended, uid, agent in self._hard_calls if agent == call.agent and ended >= start}
-        ids |= db_ids
-        ids.add(call.uid)
-        count = len(ids)
-        if count >= cfg.break_after_hard_calls:
-            self._breaks[call.agent] = now
-            self._submit("break", {"id": rec.new_id(), "agent": call.agent, "at": now, "kind": "suggested",
-                                   "minutes": cfg.break_minutes, "hard_calls": count})
-            say, script = self._text("take_a_breath/break", n=count, window=cfg.break_window_min,
-                                     minutes=cfg.break_minutes)
-            cue = Cue(at_ms=at_ms, cue="take_a_breath", category="wellbeing", form="break", rung=2,
-                      severity="info", say=say, script=script,
-                      why=f"{count} hard calls in {cfg.break_window_min} min")
-            return (cue,), True, count
-        say, script = self._text("take_a_breath")
-        cue = Cue(at_ms=at_ms, cue="take_a_breath", category="wellbeing", form="after_call", rung=1,
-                  severity="info", say=say, script=script, why=f"the call reached {call.highest_cue}")
-        return (cue,), False, count
+        with self._lock:
+            now = self._now_ms()
+            current = self._call.uid if self._call is not None else None
+            last_break = self._breaks.get(agent)
+            since = now - cfg.break_window_min * 60_000
+            db_ids: set[str] = set()
+            store = self._read()
+            if store is not None:
+                try:
+                    db_break = store.last_break_at(agent)
+                    if db_break is not None:
+                        last_break = db_break if last_break is None else max(last_break, db_break)
+                    start = since if last_break is None else max(since, last_break + 1)
+                    db_ids = store.hard_call_ids(agent, start)
+                except StoreError as exc:
+                    log.warning("wellbeing lookup failed, using this session only: %s", exc.message)
+                    self._drop_reader()
+            start = since if last_break is None else max(since, last_break + 1)
+            ids = {uid for ended, uid, who in self._hard_calls if who == agent and ended >= start}
+            ids |= db_ids
+            ids.discard(current)
+            return len(ids)
 
     def record_break(self, agent: str, minutes: int) -> None:
         """The agent took a break of ``minutes`` (resets the hard-call count)."""
@@ -487,14 +455,6 @@ class CallRecorder:
             log.warning("incident %s: audio clip not saved: %s", inc.id, exc)
             return
         self._submit("incident_clip", {"id": inc.id, "audio_clip": str(dst)})
-
-    def _text(self, key: str, **values: Any) -> tuple[str, str]:
-        found = self.cue_text(key) if self.cue_text is not None else None
-        say, script = found if found else DEFAULT_TEXTS[key]
-        try:
-            return say.format(**values), script.format(**values)
-        except (KeyError, IndexError):
-            return say, script
 
     def close(self, timeout_s: float = 5.0) -> None:
         """End an open call (reason ``interrupted``), flush records and stop the threads."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from voiceassist.errors import StoreError, UsageError
-from voiceassist.store.backend import Connection, StoreUnavailable, Target, parse_url
+from voiceassist.store.backend import SQLITE_BUSY_S, Connection, StoreUnavailable, Target, parse_url
 from voiceassist.store.records import Record, apply_record
 from voiceassist.store.schema import BOOTSTRAP, LATEST, MIGRATIONS
 from voiceassist.store.validate import RecordRejected, normalize_caller_id
@@ -63,7 +63,8 @@ class Store:
 
     @classmethod
     def open(
-        cls, url: str, *, upgrade: Literal["auto", "check", "none"] = "auto", create: bool = True
+        cls, url: str, *, upgrade: Literal["auto", "check", "none"] = "auto", create: bool = True,
+        busy_s: float = SQLITE_BUSY_S,
     ) -> Store:
         """Connect. ``upgrade="auto"`` migrates a SQLite store (one workstation) automatically but
         only *checks* a PostgreSQL one (shared: IT runs ``voiceassist db upgrade``); ``"check"``
@@ -77,7 +78,7 @@ class Store:
                 hint="check --db / store.url; a workstation's store is created by its first call "
                 "(or `voiceassist db upgrade --db URL`)",
             )
-        store = cls(Connection.open(target))
+        store = cls(Connection.open(target, busy_s=busy_s))
         try:
             if upgrade == "auto" and target.dialect == "sqlite":
                 store.upgrade()

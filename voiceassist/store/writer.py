@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voiceassist.errors import StoreError
-from voiceassist.store.backend import StoreUnavailable
+from voiceassist.store.backend import LIVE_WAIT_S, StoreUnavailable
 from voiceassist.store.records import Record
 from voiceassist.store.spool import Spool, read_spool_file, spool_dir_for
 from voiceassist.store.store import Store
@@ -236,7 +236,8 @@ class Writer:
 
     def _connect(self) -> Store:
         if self._store is None:
-            self._store = Store.open(self.url, upgrade="auto")
+            store = Store.open(self.url, upgrade="auto", busy_s=LIVE_WAIT_S)
+            self._store = store
         return self._store
 
     def _went_down(self, exc: StoreError) -> None:

@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""Train the scorer's heads and per-language thresholds; writes voiceassist/data/scorer/heads.npz.
+
+    python scripts/train_scorer.py [--no-public] [--out PATH]
+
+Deterministic: fixed-seed samples, full-batch gradient descent from zeros (numpy only). Data:
+the dev sets (tests/data/devset), the written in-domain text (data/training/written), generated
+service templates (:func:`templates`), and the public corpora allowed to train shipped weights
+(../shared/training: Davidson 2017 en, MIT; BAN-PL pl, CC BY 4.0; see data/training/README.md).
+
+Thresholds: 5-fold out-of-fold probabilities on the in-domain rows; per language the lowest
+threshold (shared by the categories) whose out-of-fold false strikes stay within
+``MAX_BENIGN`` on service/benign/angry-clean rows and ``MAX_HARD`` on hard negatives.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scorer_data import (
+    CATEGORIES,
+    LANGS,
+    ROOT,
+    CachedEncoder,
+    Row,
+    banpl_rows,
+    davidson_rows,
+    devset_rows,
+    embed,
+    written_rows,
+)
+
+from voiceassist.escalation.scorer import Heads
+
+OUT = ROOT / "voiceassist" / "data" / "scorer" / "heads.npz"
+VERSION = "e5q4-lin-2026.12.07"
+L2 = 1e-3
+PUBLIC_WEIGHT = 0.3
+MAX_BENIGN = 0.003
+MAX_HARD = 0.06
+GRID = [round(x, 3) for x in np.arange(0.30, 0.995, 0.01)]
+BENIGN_KINDS = ("service", "benign", "angry_clean", "other")
+
+_NUM = {
+    "en": ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"],
+    "es": ["cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"],
+    "it": ["zero", "uno", "due", "tre", "quattro", "cinque", "sei", "sette", "otto", "nove"],
+    "pl": ["zero", "jeden", "dwa", "trzy", "cztery", "pięć", "sześć", "siedem", "osiem", "dziewięć"],
+    "ko": ["영", "일", "이", "삼", "사", "오", "육", "칠", "팔", "구"],
+}
+_FRAMES = {
+    "en": ["my account number is {n}", "the reference is {n}", "my phone number is {n}", "it ends in {n}",
+           "the code they sent me is {n}", "postcode {n}", "order number {n} please"],
+    "es": ["mi número de cliente es {n}", "la referencia es {n}", "mi teléfono es {n}", "termina en {n}",
+           "el código que me mandaron es {n}", "el pedido {n}"],
+    "it": ["il mio numero cliente è {n}", "il codice è {n}", "il mio telefono è {n}", "finisce con {n}",
+           "il numero d'ordine è {n}", "la pratica {n}"],
+    "pl": ["mój numer klienta to {n}", "numer zamówienia {n}", "mój telefon to {n}", "kończy się na {n}",
+           "kod który dostałem to {n}", "numer umowy {n}"],
+    "ko": ["제 고객 번호는 {n}입니다", "주문 번호는 {n}이에요", "전화번호는 {n}입니다", "끝자리가 {n}이에요",
+           "인증 번호는 {n}입니다"],
+}  # fmt: skip
+
+
+def templates(seed: int = 15, per_lang: int = 60) -> list[Row]:
+    """Service utterances with numbers spoken as words (the shape ASR gives them)."""
+    rnd = np.random.default_rng(seed)
+    out: list[Row] = []
+    for lang in LANGS:
+        frames, nums = _FRAMES[lang], _NUM[lang]
+        for i in range(per_lang):
+            n = " ".join(nums[int(d)] for d in rnd.integers(0, 10, size=int(rnd.integers(3, 9))))
+            out.append(Row(lang, "templates", "service", "none", frames[i % len(frames)].format(n=n)))
+    return out
+
+
+def training_rows(public: bool = True) -> list[Row]:
+    rows = devset_rows() + written_rows() + templates()
+    if public:
+        rows += davidson_rows() + banpl_rows()
+    return rows
+
+
+def labels(rows: Sequence[Row]) -> np.ndarray:
+    Y = np.zeros((len(rows), len(CATEGORIES)), dtype=np.float32)
+    for i, r in enumerate(rows):
+        if r.kind in ("positive", "must_cue") and r.category in CATEGORIES:
+            Y[i, CATEGORIES.index(r.category)] = 1.0
+    return Y
+
+
+def fit_linear(
+    X: np.ndarray, Y: np.ndarray, w: np.ndarray, iters: int = 400
+) -> tuple[np.ndarray, np.ndarray]:
+    """One weighted, class-balanced L2 logistic head per column of ``Y`` (gradient descent with
+    momentum from zero: deterministic)."""
+    _n, d = X.shape
+    W = np.zeros((Y.shape[1], d), dtype=np.float64)
+    b = np.zeros(Y.shape[1], dtype=np.float64)
+    Xd = X.astype(np.float64)
+    for c in range(Y.shape[1]):
+        y = Y[:, c].astype(np.float64)
+        pos = max(1.0, float((w * y).sum()))
+        neg = max(1.0, float((w * (1 - y)).sum()))
+        sw = w * np.where(y > 0, 0.5 / pos, 0.5 / neg)
+        wc, bc = np.zeros(d), 0.0
+        vw, vb = np.zeros(d), 0.0
+        lr = 4.0
+        for _ in range(iters):
+            z = Xd @ wc + bc
+            p = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+            g = sw * (p - y)
+            gw = Xd.T @ g + L2 * wc
+            gb = float(g.sum())
+            vw = 0.9 * vw + gw
+            vb = 0.9 * vb + gb
+            wc -= lr * vw
+            bc -= lr * vb
+        W[c], b[c] = wc, bc
+    return W.astype(np.float32), b.astype(np.float32)
+
+
+def row_weights(rows: Sequence[Row]) -> np.ndarray:
+    return np.array([PUBLIC_WEIGHT if r.source in ("davidson", "banpl") else 1.0 for r in rows])
+
+
+def oof_probs(X: np.ndarray, Y: np.ndarray, w: np.ndarray, folds: int = 5, seed: int = 15) -> np.ndarray:
+    idx = np.random.default_rng(seed).permutation(len(X))
+    P = np.zeros_like(Y)
+    for k in range(folds):
+        te = idx[k::folds]
+        tr = np.setdiff1d(idx, te)
+        W, b = fit_linear(X[tr], Y[tr], w[tr])
+        z = X[te] @ W.T + b
+        P[te] = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+    return P
+
+
+def calibrate(rows: Sequence[Row], P: np.ndarray) -> dict[str, dict[str, float]]:
+    """Per language: the lowest grid threshold meeting the false-strike limits out of fold."""
+    out: dict[str, dict[str, float]] = {}
+    top = P.max(axis=1)
+    for lang in LANGS:
+        ben = [i for i, r in enumerate(rows) if r.lang == lang and r.kind in BENIGN_KINDS
+               and r.source not in ("davidson", "banpl")]  # fmt: skip
+        hard = [i for i, r in enumerate(rows) if r.lang == lang and r.kind == "hard_negative"]
+        chosen = GRID[-1]
+        for t in GRID:
+            fb = float((top[ben] >= t).mean()) if ben else 0.0
+            fh = float((top[hard] >= t).mean()) if hard else 0.0
+            if fb <= MAX_BENIGN and fh <= MAX_HARD:
+                chosen = t
+                break
+        out[lang] = {c: chosen for c in CATEGORIES}
+    return out
+
+
+def train(rows: Sequence[Row], X: np.ndarray, encoder: str) -> Heads:
+    """Heads fitted on ``rows`` with thresholds from their out-of-fold probabilities."""
+    Y = labels(rows)
+    w = row_weights(rows)
+    P = oof_probs(X, Y, w)
+    thresholds = calibrate(rows, P)
+    W, b = fit_linear(X, Y, w)
+    meta = {
+        "categories": list(CATEGORIES),
+        "encoder": encoder,
+        "version": VERSION,
+        "thresholds": thresholds,
+        "default_threshold": 0.9,
+    }
+    return Heads(W, b, meta)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--no-public", action="store_true", help="leave the public corpora out")
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args(argv)
+    from voiceassist.escalation.encoder import load_encoder
+
+    enc = CachedEncoder(load_encoder())
+    rows = training_rows(public=not args.no_public)
+    X = embed(enc, rows)
+    heads = train(rows, X, enc.name)
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[f"{r.source}/{r.lang}/{r.kind}"] = counts.get(f"{r.source}/{r.lang}/{r.kind}", 0) + 1
+    heads.meta["rows"] = counts
+    heads.meta["trained"] = dt.date.today().isoformat()
+    heads.save(args.out)
+    print(f"wrote {args.out} ({args.out.stat().st_size} bytes), {len(rows)} rows")
+    for lang, t in heads.thresholds.items():
+        print(f"  threshold {lang}: {t[CATEGORIES[0]]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
