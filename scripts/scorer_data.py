@@ -101,22 +101,22 @@ def tsv_rows(path: Path, source: str, lang: str) -> list[Row]:
     return rows
 
 
-def written_rows(langs: Sequence[str] = LANGS, directory: Path = WRITTEN_DIR) -> list[Row]:
+def _folder_rows(directory: Path, source: str, langs: Sequence[str]) -> list[Row]:
+    """Rows of ``directory/<lang>.tsv`` for each language that has a file, tagged ``source``."""
     rows: list[Row] = []
     for lang in langs:
         p = directory / f"{lang}.tsv"
         if p.exists():
-            rows.extend(tsv_rows(p, "written", lang))
+            rows.extend(tsv_rows(p, source, lang))
     return rows
+
+
+def written_rows(langs: Sequence[str] = LANGS, directory: Path = WRITTEN_DIR) -> list[Row]:
+    return _folder_rows(directory, "written", langs)
 
 
 def blind_rows(langs: Sequence[str] = LANGS, directory: Path = BLIND_DIR) -> list[Row]:
-    rows: list[Row] = []
-    for lang in langs:
-        p = directory / f"{lang}.tsv"
-        if p.exists():
-            rows.extend(tsv_rows(p, "blind", lang))
-    return rows
+    return _folder_rows(directory, "blind", langs)
 
 
 def _sample(items: list[Row], n: int, seed: int) -> list[Row]:
