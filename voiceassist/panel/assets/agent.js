@@ -111,7 +111,7 @@
 
   function shift(sh) {
     $("shift").textContent = sh
-      ? `${sh.calls} ${S.calls} · ${sh.hard_calls} ${S.hard_calls} · ${sh.breaks_taken} ${S.breaks}`
+      ? `${S.calls}: ${sh.calls} · ${S.hard_calls}: ${sh.hard_calls} · ${S.breaks}: ${sh.breaks_taken}`
       : "—";
   }
 
