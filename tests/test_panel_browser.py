@@ -169,3 +169,55 @@ def shots(driver: object, name: str, widths: tuple[int, ...] = (360, 1280)) -> N
         path = ARTIFACTS / f"{name}_{width}.png"
         driver.save_screenshot(str(path))  # type: ignore[attr-defined]
         assert path.stat().st_size > 5000
+
+
+def test_the_floor_page_lists_agents_alerts_and_hard_calls_and_follows_the_store(
+        browser: object, tmp_path: Path) -> None:
+    from voiceassist.panel.floor import FloorFeed
+    from voiceassist.panel.server import PanelApp, PanelServer
+    from voiceassist.store import records as rec
+    from voiceassist.store.store import Store, now_ms
+
+    url = f"sqlite://{tmp_path / 'floor.db'}"
+    now = now_ms()
+
+    def call(uid: str, agent: str, *, ended: bool, hard: int = 0) -> list[rec.Record]:
+        out = [rec.make("call_start", {"id": uid, "call_ref": uid, "started_at": now - 60_000, "lang": "en",
+                                       "agent": agent, "caller_id": None, "workstation": f"ws-{agent}",
+                                       "source": "device:default"})]
+        if ended:
+            out.append(rec.make("call_end", {
+                "id": uid, "ended_at": now - 1000, "duration_ms": 59_000, "end_reason": "hangup",
+                "highest_rung": 3, "highest_cue": "end_call", "cue_count": 4, "urgent_count": 1,
+                "hard": hard, "cue_counts": "{}"}))
+        return out
+
+    def alert(cue: str, agent: str) -> rec.Record:
+        return rec.make("alert", {"id": rec.new_id(), "created_at": now_ms(), "call_id": "c-marco",
+                                  "at_ms": 42_000, "kind": "cue", "cue": cue, "category": "threat",
+                                  "severity": "urgent",
+                                  "agent": agent, "workstation": f"ws-{agent}", "caller_id": None,
+                                  "message": f"{agent}: {cue}"})
+
+    with Store.open(url) as store:
+        store.apply([*call("c-dana", "dana", ended=True, hard=1), *call("c-marco", "marco", ended=False)])
+    feed = FloorFeed(lambda: Store.open(url, create=False), lang="es", interval_s=0.2).start()
+    server = PanelServer(PanelApp("floor.html", feed.hub, lang="es"), port=0).start()
+    try:
+        viewport(browser, 1280, 800)
+        browser.get(server.url)  # type: ignore[attr-defined]
+        strings = STRINGS["es"]
+        wait(browser, lambda d: "marco" in text(d, "agents"), "no agents on the page")
+        agents = [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#agents tr")]  # type: ignore[attr-defined]
+        assert agents[0].startswith("marco") and strings["on_call"] in agents[0]
+        assert agents[1].startswith("dana") and strings["idle"] in agents[1]
+        assert "dana" in text(browser, "hard") and "end_call" in text(browser, "hard")
+        assert text(browser, "alerts") == strings["none"]
+        with Store.open(url) as store:  # an alert arrives: the open page shows it without a reload
+            store.apply([alert("call_supervisor", "marco")])
+        wait(browser, lambda d: "call_supervisor" in text(d, "alerts"), "the new alert never showed")
+        assert "URGENT" in text(browser, "alerts")
+        shots(browser, "floor", widths=(1280,))
+    finally:
+        server.close()
+        feed.close()
