@@ -27,8 +27,11 @@
     const state = st.state || "no_call";
     document.body.dataset.state = state;
     const pill = $("state");
-    pill.dataset.state = state;
-    pill.textContent = S[state] || state;
+    const label = S[state] || state;
+    if (pill.textContent !== label) {  // unchanged text is not re-announced (aria-live)
+      pill.dataset.state = state;
+      pill.textContent = label;
+    }
     const db = Math.max(-60, Math.min(0, st.level_db === undefined ? -60 : st.level_db));
     $("meter-fill").style.width = Math.round((db + 60) / 60 * 100) + "%";
     $("meter").setAttribute("aria-valuenow", String(Math.round(db)));
