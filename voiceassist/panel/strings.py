@@ -8,6 +8,9 @@ from __future__ import annotations
 
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
+        "col_time": "Time", "col_severity": "Severity", "col_cue": "Cue", "col_agent": "Agent",
+        "col_workstation": "Workstation", "col_call_time": "Call time",
+        "col_state": "State", "col_calls": "Calls / hard",
         "title": "voiceassist panel", "listening": "Listening", "speaking": "Caller speaking",
         "muted": "Cues muted", "no_call": "No call", "level": "Caller level",
         "current_cue": "Current cue", "no_cue": "No cue yet: all calm.", "why": "Why?",
@@ -22,6 +25,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "hard_list": "Hard calls today", "on_call": "on a call", "idle": "idle", "none": "none",
     },
     "it": {
+        "col_time": "Ora", "col_severity": "Gravità", "col_cue": "Suggerimento", "col_agent": "Operatore",
+        "col_workstation": "Postazione", "col_call_time": "Minuto",
+        "col_state": "Stato", "col_calls": "Chiamate / difficili",
         "title": "pannello voiceassist", "listening": "In ascolto", "speaking": "Il cliente parla",
         "muted": "Suggerimenti silenziati", "no_call": "Nessuna chiamata", "level": "Livello cliente",
         "current_cue": "Suggerimento attuale", "no_cue": "Nessun suggerimento: tutto tranquillo.",
@@ -38,6 +44,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "none": "nessuno",
     },
     "pl": {
+        "col_time": "Godzina", "col_severity": "Waga", "col_cue": "Podpowiedź", "col_agent": "Konsultant",
+        "col_workstation": "Stanowisko", "col_call_time": "Czas rozmowy",
+        "col_state": "Stan", "col_calls": "Rozmowy / trudne",
         "title": "panel voiceassist", "listening": "Nasłuchuję", "speaking": "Klient mówi",
         "muted": "Podpowiedzi wyciszone", "no_call": "Brak rozmowy", "level": "Poziom klienta",
         "current_cue": "Bieżąca podpowiedź", "no_cue": "Brak podpowiedzi: spokojnie.", "why": "Dlaczego?",
@@ -52,6 +61,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "hard_list": "Trudne rozmowy dzisiaj", "on_call": "w rozmowie", "idle": "wolny", "none": "brak",
     },
     "es": {
+        "col_time": "Hora", "col_severity": "Gravedad", "col_cue": "Aviso", "col_agent": "Agente",
+        "col_workstation": "Puesto", "col_call_time": "Tiempo de llamada",
+        "col_state": "Estado", "col_calls": "Llamadas / difíciles",
         "title": "panel de voiceassist", "listening": "Escuchando", "speaking": "Habla el cliente",
         "muted": "Avisos silenciados", "no_call": "Sin llamada", "level": "Nivel del cliente",
         "current_cue": "Aviso actual", "no_cue": "Sin avisos: todo en calma.", "why": "¿Por qué?",
@@ -67,6 +79,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "hard_list": "Llamadas difíciles de hoy", "on_call": "en llamada", "idle": "libre", "none": "ninguno",
     },
     "ko": {
+        "col_time": "시각", "col_severity": "심각도", "col_cue": "안내", "col_agent": "상담원",
+        "col_workstation": "자리", "col_call_time": "통화 시간",
+        "col_state": "상태", "col_calls": "통화 / 힘든 통화",
         "title": "voiceassist 패널", "listening": "듣는 중", "speaking": "고객 말하는 중",
         "muted": "안내 음소거", "no_call": "통화 없음", "level": "고객 음량",
         "current_cue": "현재 안내", "no_cue": "안내 없음: 평온합니다.", "why": "이유",
