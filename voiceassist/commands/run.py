@@ -180,6 +180,11 @@ def run(args: argparse.Namespace) -> int:
         from voiceassist.cues.output import FakeOutputDevice
 
         output = FakeOutputDevice("no headset (--fast)")
+    from voiceassist.panel.agent import agent_panel_for_run
+
+    panel = agent_panel_for_run(settings, lang=cfg.cue_lang, agent=cfg.agent_name, redact=cfg.redact,
+                                mute_minutes=cfg.mute_minutes, store_url=StoreConfig.from_settings(
+                                    settings).effective_url if recorder is not None else None)
     seams = Seams(
         source=source,
         output=output,
@@ -192,6 +197,7 @@ def run(args: argparse.Namespace) -> int:
         recorder=recorder,
         flagged_engine=engine,
         settings=settings,
+        observers=[panel.observe] if panel is not None else [],
     )
     out = sys.stdout
     screen = Screen(out, live=out.isatty())
@@ -204,9 +210,18 @@ def run(args: argparse.Namespace) -> int:
                 f"{split}"
                 f"{'; keys: m mute, u unmute, n new call, q quit' if cfg.interactive else ''}")
     call = LiveCall(cfg, seams, screen)
+    if panel is not None:
+        try:
+            url = panel.start(call)
+            screen.line(f"panel: {url.split('?')[0]} (`voiceassist panel` opens it)")
+        except OSError as exc:  # the call runs without its panel
+            print(f"voiceassist: warning: no panel ({exc.strerror or exc})", file=sys.stderr)
+            panel = None
     try:
         code = call.run()
     finally:
+        if panel is not None:
+            panel.close()
         if recorder is not None:
             recorder.close()
     if file_device is not None and file_device.error is not None:
