@@ -6,6 +6,7 @@
     python scripts/bench.py latency   # cue latency, real-time demo replay (issue 5)
     python scripts/bench.py store     # store enqueue p99 and rows/s (issue 7)
     python scripts/bench.py scorer    # scorer p95 per 12-word utterance, engine with vs without (issue 15)
+    python scripts/bench.py panel     # panel event-to-screen p95, Chromium vs Python SSE client (issue 14)
 
 Each sub-command lives in ``scripts/bench_<name>.py`` with ``main(argv: list[str]) -> int``.
 """
@@ -16,7 +17,7 @@ import importlib
 import sys
 from pathlib import Path
 
-NAMES = ("replay", "engine", "latency", "store", "scorer")
+NAMES = ("replay", "engine", "latency", "store", "scorer", "panel")
 
 
 def main(argv: list[str]) -> int:

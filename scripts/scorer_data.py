@@ -77,6 +77,8 @@ def devset_rows(langs: Sequence[str] = LANGS) -> list[Row]:
                 rows.extend(Row(lang, "devset", "benign", "none", t) for t in turns)
                 continue
             if len(turns) != 1:
+                if cat not in CATEGORIES:  # e.g. anger said twice: every turn is non-harmful
+                    rows.extend(Row(lang, "devset", "other", cat, t) for t in dict.fromkeys(turns))
                 continue  # which turn carries the label is not said
             note = str(d.get("note", "")).casefold()
             if cat == "threat" and any(k in note for k in _THREAT_SKIP):

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything voiceassist needs on a Debian/Ubuntu machine, idempotently:
 #   1. system packages (PortAudio, espeak-ng, libsndfile, ffmpeg, sox, Chromium for report tests,
+#      chromium-driver + fonts (CJK, DejaVu) for the browser tests of the agent's panel,
 #      PostgreSQL server for store tests, systemd for `systemd-analyze verify` of the user unit)
 #      - only the missing ones are installed;
 #   2. a virtual environment in .venv with the package (editable) and its test extras;
@@ -9,7 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libportaudio2 espeak-ng libsndfile1 ffmpeg sox chromium postgresql python3-venv systemd)
+APT_PACKAGES=(libportaudio2 espeak-ng libsndfile1 ffmpeg sox chromium postgresql python3-venv systemd
+  chromium-driver fonts-noto-cjk fonts-dejavu-core)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -128,19 +128,74 @@ def fit_linear(
     return W.astype(np.float32), b.astype(np.float32)
 
 
+def fit_mlp(
+    X: np.ndarray, Y: np.ndarray, w: np.ndarray, hidden: int = 64, iters: int = 300, seed: int = 15
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One hidden ReLU layer shared by the categories, one sigmoid output per column of ``Y``
+    (weighted, class-balanced cross-entropy, L2, full-batch Adam from a seeded start:
+    deterministic). Returns ``(W1, b1, W, b)``: ``p = sigmoid(W relu(W1 x + b1) + b)``."""
+    rnd = np.random.default_rng(seed)
+    _n, d = X.shape
+    k = Y.shape[1]
+    Xd = X.astype(np.float64)
+    Yd = Y.astype(np.float64)
+    pos = np.maximum(1.0, (w[:, None] * Yd).sum(axis=0))
+    neg = np.maximum(1.0, (w[:, None] * (1 - Yd)).sum(axis=0))
+    SW = w[:, None] * np.where(Yd > 0, 0.5 / pos, 0.5 / neg)
+    params = [
+        rnd.normal(0.0, np.sqrt(2.0 / d), size=(hidden, d)),
+        np.zeros(hidden),
+        rnd.normal(0.0, np.sqrt(1.0 / hidden), size=(k, hidden)),
+        np.zeros(k),
+    ]
+    m = [np.zeros_like(q) for q in params]
+    v = [np.zeros_like(q) for q in params]
+    lr, b1, b2, l2 = 3e-3, 0.9, 0.999, 1e-4
+    for it in range(1, iters + 1):
+        W1, c1, W2, c2 = params
+        H = np.maximum(0.0, Xd @ W1.T + c1)
+        P = 1.0 / (1.0 + np.exp(-np.clip(H @ W2.T + c2, -30, 30)))
+        G = SW * (P - Yd)
+        gW2 = G.T @ H + l2 * W2
+        gc2 = G.sum(axis=0)
+        GH = (G @ W2) * (H > 0)
+        gW1 = GH.T @ Xd + l2 * W1
+        gc1 = GH.sum(axis=0)
+        for j, g in enumerate((gW1, gc1, gW2, gc2)):
+            m[j] = b1 * m[j] + (1 - b1) * g
+            v[j] = b2 * v[j] + (1 - b2) * g * g
+            mh = m[j] / (1 - b1**it)
+            vh = v[j] / (1 - b2**it)
+            params[j] = params[j] - lr * mh / (np.sqrt(vh) + 1e-8)
+    W1, c1, W2, c2 = params
+    return (W1.astype(np.float32), c1.astype(np.float32), W2.astype(np.float32), c2.astype(np.float32))
+
+
 def row_weights(rows: Sequence[Row]) -> np.ndarray:
     return np.array([PUBLIC_WEIGHT if r.source in ("davidson", "banpl") else 1.0 for r in rows])
 
 
-def oof_probs(X: np.ndarray, Y: np.ndarray, w: np.ndarray, folds: int = 5, seed: int = 15) -> np.ndarray:
+Model = tuple[np.ndarray, ...]
+FITTERS = {"linear": fit_linear, "mlp": fit_mlp}
+
+
+def apply(model: Model, X: np.ndarray) -> np.ndarray:
+    """Probabilities of a linear ``(W, b)`` or hidden-layer ``(W1, b1, W, b)`` head."""
+    H = X.astype(np.float32)
+    if len(model) == 4:
+        H = np.maximum(0.0, H @ model[0].T + model[1])
+    z = H @ model[-2].T + model[-1]
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+
+def oof_probs(X: np.ndarray, Y: np.ndarray, w: np.ndarray, folds: int = 5, seed: int = 15,
+              fit: object = fit_linear) -> np.ndarray:
     idx = np.random.default_rng(seed).permutation(len(X))
     P = np.zeros_like(Y)
     for k in range(folds):
         te = idx[k::folds]
         tr = np.setdiff1d(idx, te)
-        W, b = fit_linear(X[tr], Y[tr], w[tr])
-        z = X[te] @ W.T + b
-        P[te] = 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+        P[te] = apply(fit(X[tr], Y[tr], w[tr]), X[te])  # type: ignore[operator]
     return P
 
 

@@ -166,7 +166,8 @@ def test_cues_are_held_by_cooldown_pace_caller_cues_and_off_switches() -> None:
         coach = load_coaching("en", off=off)
         assert play(coach, [OPEN, dead], 25_000) == []
         assert coach.end_call(25_000).rulebook == 1
-    # a caller-side cue just before: the caller's cue comes first
+    # a caller-side cue just before: the caller's cue comes first; the coaching cue waits out
+    # the quiet period after it (after_caller_cue_ms, 10 s) and then plays, instead of being lost
     coach = load_coaching("en")
     caller_cue = Cue(
         at_ms=14_000,
@@ -179,7 +180,12 @@ def test_cues_are_held_by_cooldown_pace_caller_cues_and_off_switches() -> None:
         script="",
     )
     coach.on_event(caller_cue)
-    assert play(coach, [OPEN, dead], 25_000) == []
+    assert play(coach, [OPEN, dead], 23_900) == []
+    coach = load_coaching("en")
+    coach.on_event(caller_cue)
+    held = play(coach, [OPEN, dead], 25_000)
+    assert [(c.cue, c.at_ms) for c in held] == [("offer_alternative", 24_000)]
+    assert coach.end_call(25_000).rulebook == 1, "counted once, not again when it played"
 
 
 def _segments(coach: CoachingEngine, spans: list[tuple[str, int, int]], until: int) -> list[Cue]:

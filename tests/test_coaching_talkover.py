@@ -92,8 +92,12 @@ def test_back_channel_is_listening_not_interrupting() -> None:
     assert result.summary.interruptions == 0
 
 
+#: An interruption well under ``long_overlap_ms`` (3 s): one alone cues only an upset caller.
+SHORT_AGENT = "Right, let me check that"
+
+
 def test_one_interruption_cues_only_while_the_caller_is_upset() -> None:
-    caller, agent, _ = _call("en", 2300)
+    caller, agent, _ = _call("en", 2300, agent_text=SHORT_AGENT)
     calm = load_coaching("en")
     r = run_coached(caller, agent, calm)
     assert r.summary.interruptions == 1 and r.coaching == []
@@ -152,3 +156,24 @@ def test_second_interruption_in_the_window_cues_for_a_calm_caller() -> None:
         det.caller_end(base + 3000)
         det.agent_end(base + 3500)
     assert det.count_since(0) == 2
+
+
+def test_one_long_talk_over_cues_on_its_own_with_a_calm_caller() -> None:
+    """Both talking for over 3 s (long_overlap_ms) is worth a cue even from one interruption
+    (it needed two per minute before); the cue comes while they are still talking over each other."""
+    long_text = ("Right, yes, let me just check the reading here, "
+                 "I can see the last meter reading on the account")
+    caller, agent, onset = _call("en", 1500, agent_text=long_text)
+    r = run_coached(caller, agent, load_coaching("en"))
+    assert r.summary.interruptions == 1
+    assert [c.cue for c in r.coaching] == ["dont_interrupt"]
+    cue = r.coaching[0]
+    assert "talked over the caller for" in cue.why
+    assert onset + 3000 <= cue.at_ms <= onset + 4500, (onset, cue.at_ms)
+    # off (long_overlap_ms = 0): one calm interruption is not enough, as before
+    from dataclasses import replace
+
+    coach = load_coaching("en")
+    coach.policy = replace(coach.policy, talk_over=replace(coach.policy.talk_over, long_overlap_ms=0))
+    coach.talkover.config = coach.policy.talk_over
+    assert run_coached(caller, agent, coach).coaching == []

@@ -93,7 +93,7 @@ def test_check_reports_every_problem_with_file_and_line(tmp_path: Path) -> None:
         f"{bad}:5: cues.gain_dbfs must be float, not 'loud'",
         f"{bad}:6: unknown key cues.colour",
         f"{bad}:7: unknown section [space] "
-        "(known: alerts, audio, call, cues, escalation, log, rules, run, store, stt, vad, wellbeing)",
+        "(known: alerts, audio, call, cues, escalation, log, panel, rules, run, store, stt, vad, wellbeing)",
     ]
 
 

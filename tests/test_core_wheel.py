@@ -51,6 +51,8 @@ def test_wheel_carries_rules_and_demo_calls(wheel: Path) -> None:
     assert not any(n.startswith(("tests/", "scripts/")) for n in names)
     assert "voiceassist/data/scorer/heads.npz" in names
     assert "voiceassist/data/scorer/MODEL_CARD.md" in names
+    for asset in ("agent.html", "agent.js", "floor.html", "floor.js", "panel.css"):  # the panel, offline
+        assert f"voiceassist/panel/assets/{asset}" in names, asset
 
 
 @pytest.mark.slow

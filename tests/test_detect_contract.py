@@ -10,7 +10,9 @@ from argparse import Namespace
 
 from voiceassist.commands.detect import process_stream
 
-KEYS = {"call", "line", "start_ms", "cue", "category", "form", "rung", "severity", "matched", "rule"}
+#: The issue-4 contract plus ``decided_ms`` (issue 12: additive, like on every other cue event).
+KEYS = {"call", "line", "start_ms", "cue", "category", "form", "rung", "severity", "matched", "rule",
+        "decided_ms"}
 
 
 def detect(text: str) -> tuple[list[dict[str, object]], str, int]:
@@ -44,6 +46,8 @@ def test_json_lines_keep_per_call_state_and_times() -> None:
         ("b", 2, 0, "use_their_name", 2),
         ("a", 3, 5000, "state_boundary", 3),
     ]
+    # decided when the line's final arrived: its end (given, or 300 ms a word)
+    assert [r["decided_ms"] for r in rows] == [2000, 600, 5600]
 
 
 def test_malformed_json_is_reported_and_skipped() -> None:

@@ -25,6 +25,7 @@ def run(texts: list[str], gap_ms: int = 10000, **kw: object) -> list[list[str]]:
 def test_abuse_ladder_playbook_1() -> None:
     got = run(
         [
+            "I've had enough",
             "this is ridiculous",
             "you idiot",
             "you stupid moron",
@@ -34,6 +35,7 @@ def test_abuse_ladder_playbook_1() -> None:
         ]
     )
     assert got == [
+        [],  # one angry remark is venting: no whisper yet
         ["calm_first"],
         ["use_their_name"],
         ["state_boundary"],
@@ -129,13 +131,25 @@ def test_troll_ladder_playbook_7() -> None:
 
 def test_anger_ladder_playbook_8() -> None:
     got = run(
-        ["this is ridiculous", "I'm furious", "I've had enough", "this is a joke", "I'm fed up"], gap_ms=10000
+        ["this is ridiculous", "I'm furious", "I've had enough", "this is a joke", "I'm fed up",
+         "this is unacceptable"],
+        gap_ms=10000,
     )
-    assert got == [["calm_first"], ["acknowledge"], ["ask_details"], ["apologize_no_blame"], ["explain_why"]]
+    assert got == [
+        [], ["calm_first"], ["acknowledge"], ["ask_details"], ["apologize_no_blame"], ["explain_why"]
+    ]
+
+
+def test_one_angry_remark_is_quiet_a_second_inside_the_window_cues() -> None:
+    assert run(["this is ridiculous"]) == [[]]
+    assert run(["this is ridiculous", "I'm furious"], gap_ms=10000) == [[], ["calm_first"]]
+    # anger window is 90 s: two remarks further apart never add up.
+    assert run(["this is ridiculous", "I'm furious"], gap_ms=120000) == [[], []]
 
 
 def test_manager_demand_and_limits_playbook_9() -> None:
-    assert run(["I want to speak to your manager"])[0] == ["offer_supervisor"]
+    assert run(["I want to speak to your manager"]) == [[]]  # asking once is not insisting
+    assert run(["I want to speak to your manager", "get me your manager now"])[1] == ["offer_supervisor"]
     e = load_engine("en")
     say(e, "you idiot", 0, 0)
     say(e, "you moron", 10000, 1)
@@ -170,12 +184,13 @@ def test_apology_lowers_the_level() -> None:
 
 def test_cooldown_and_pace_hold_back_non_urgent_cues() -> None:
     e = load_engine("en")
-    first = say(e, "this is ridiculous", 0, 0)
+    assert say(e, "I've had enough", 0, 0) == []
+    first = say(e, "this is ridiculous", 4000, 1)
     assert [c.cue for c in first] == ["calm_first"]
     # 2 s later: a different cue of the same priority is held back by the pace limit.
-    assert say(e, "I'm so confused", 2000, 1) == []
+    assert say(e, "I'm so confused", 6000, 2) == []
     # urgent cues pass anyway.
-    assert [c.cue for c in say(e, "I know where you live", 3000, 2)] == ["call_security", "report_threat"]
+    assert [c.cue for c in say(e, "I know where you live", 7000, 3)] == ["call_security", "report_threat"]
 
 
 def test_agent_speech_is_ignored() -> None:
@@ -205,6 +220,9 @@ def test_cue_fields_are_filled() -> None:
 def _split_outputs(text: str, cuts: list[int]) -> list[tuple[object, ...]]:
     e = load_engine("en")
     e.reset()
+    # an angry remark before, so a single anger signal in ``text`` also cues (anger needs two)
+    before = "I've had enough"
+    e.process(Transcript("caller", "final", before, -8000, -6000, words_for(before, -8000, -6000), -1))
     words = words_for(text, 0, 6000)
     out: list[Cue] = []
     for cut in cuts:

@@ -35,7 +35,9 @@ title = "Insulti fino al limite"
 category = "abuse"
 script = \"\"\"
 agent: Buongiorno, assistenza tecnica, come posso aiutarla?
-caller: Senti, cretina, non mi servono controlli, voglio internet oggi. => state_boundary@cretina
+caller: Senti, cretina, voglio internet oggi, ho già riavviato il modem tre volte. => state_boundary@cretina
+[-1.5] agent: Sì, sì, il modem, vedo qui il suo contratto e le segnalazioni aperte.
+[1.0] caller: Non mi interrompere mentre parlo, ascoltami bene per una volta.
 agent: Voglio aiutarla, e posso farlo appena manteniamo un tono rispettoso.
 caller: Rispettoso? Sei una pagliaccia che legge un copione. => last_warning@pagliaccia
 agent: Capisco.
@@ -122,3 +124,66 @@ def test_replay_without_lang_takes_the_expectation_files_language_and_matches_ev
     evaluated = [(c.cue, c.say) for c in run_call(job, "ref").cues]
     assert replayed == evaluated, "replay gives eval's cues: caller cues, coaching and after-call"
     assert ("take_a_breath", "Fai un respiro") in replayed
+
+
+def test_run_input_plays_the_recording_through_the_live_loop_with_the_cues_of_replay(
+        call_wav: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``run --input`` (no headset, no --lang: Italian from the call's own files) and ``replay
+    --store`` give the same cues for a new caller, and the same heads-up for the flagged one."""
+    from call_harness import run_call as run_through
+
+    caller = "+39 02 1234 5678"
+    got: dict[str, list[list[tuple[str, str]]]] = {}
+    for front in ("run", "replay"):
+        monkeypatch.setenv("VOICEASSIST_DATA_DIR", str(tmp_path / front))
+        extra = ["--caller-id", caller] + (["--store"] if front == "replay" else [])
+        got[front] = [run_through(front, call_wav, call_wav.with_suffix(".vtt"), lang="it", work=tmp_path,
+                                  extra=extra) for _ in range(2)]
+    assert got["run"] == got["replay"]
+    first, second = got["run"]
+    assert ("take_a_breath", "Fai un respiro") in first and first[-1][0] == "take_a_breath"
+    assert second[0][0] == "caller_flagged", "the second call from the number starts with the heads-up"
+    assert all(say != "Take a breath" for _, say in first + second)
+
+
+def test_the_agents_talk_over_is_coached_after_the_quiet_period_and_listed_by_eval(
+        call_wav: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The agent talks over the upset caller right after a caller cue: the coaching cue waits out
+    the quiet period (general.after_caller_cue_ms) and then plays (it was discarded before);
+    eval's --json and text list it with the caller's cues although this is no coaching dialogue."""
+    import json
+
+    from voiceassist.cli import main
+
+    vtt = str(call_wav.with_suffix(".vtt"))
+    job = FileJob(audio=call_wav.as_posix(), lang="it", modes=("ref",), transcript=vtt,
+                  model=None, expectations=None, expect_file="")
+    cues = run_call(job, "ref").cues
+    first = next(c for c in cues if c.speaker == "caller")
+    coach = [c for c in cues if c.cue == "dont_interrupt"]
+    assert len(coach) == 1 and coach[0].at_ms >= first.at_ms + 10_000
+    main(["eval", str(call_wav), "--transcripts", "only", "--json", str(tmp_path / "r.json"),
+          "--no-progress"])
+    text = capsys.readouterr().out
+    assert "agent coaching cues (judged in coaching dialogues only): dont_interrupt 1" in text
+    listed = json.loads((tmp_path / "r.json").read_text())["calls"][0]["cues"]
+    assert [c["cue"] for c in listed] == [c.cue for c in cues]
+    assert [c["outcome"] for c in listed if c["cue"] == "dont_interrupt"] == ["not_judged"]
+
+
+@pytest.mark.parametrize("frontend", ["replay", "run", "demo"])
+def test_every_front_end_gives_evals_cues_for_the_same_call(
+        frontend: str, call_wav: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stereo Italian call (agent talk-over, a caller flagged at the end, a hard ending):
+    replay, run's live loop (--input) and the demo's pipeline give eval's cue list, caller cues,
+    coaching and after-call cues alike, in Italian."""
+    from call_harness import run_call as run_through
+
+    monkeypatch.setenv("VOICEASSIST_DATA_DIR", str(tmp_path / "data"))
+    vtt = call_wav.with_suffix(".vtt")
+    expected = run_through("eval", call_wav, vtt, lang="it", work=tmp_path)
+    cues = [c for c, _ in expected]
+    assert "dont_interrupt" in cues and cues[-2:] == ["caller_flagged", "take_a_breath"]
+    assert ("take_a_breath", "Fai un respiro") in expected
+    assert run_through(frontend, call_wav, vtt, lang="it", work=tmp_path) == expected

@@ -106,6 +106,8 @@ POSITIVE = [
 
 @pytest.mark.parametrize(("category", "turns"), POSITIVE, ids=[" / ".join(t)[:40] for _, t in POSITIVE])
 def test_positive_cues_its_category(category: str, turns: list[str]) -> None:
+    if category == "anger" and len(turns) == 1:
+        turns = [*turns, *turns]  # anger needs a pattern (policy signal_cap): the remark said twice
     cats = {c.category for c in run(*turns)}
     assert category in cats, f"{turns} gave {cats or 'no cue'}"
 
@@ -168,8 +170,14 @@ def test_polish_l_with_stroke_stays_distinct() -> None:
 
 def test_one_ambiguous_remark_is_quiet_and_a_second_cues() -> None:
     assert not run("jak na ukrainkę to nawet dobrze pani mówi")
-    cues = run("jak na ukrainkę to nawet dobrze pani mówi", "wszyscy ukraińcy to złodzieje")
+    cues = run("jak na ukrainkę to nawet dobrze pani mówi", "ukraińcy zabierają nam pracę")
     assert [c.cue for c in cues if c.category == "racism"] == ["ask_what_they_mean"]
+
+
+def test_a_blanket_slur_on_a_group_is_not_ambiguous() -> None:
+    """'All Ukrainians are thieves' is a racist claim on its own (grammar: group x criminal noun)."""
+    cues = run("wszyscy ukraińcy to złodzieje")
+    assert [c.cue for c in cues if c.category == "racism"] == ["refuse_request", "cite_policy"]
 
 
 def test_profanity_at_a_device_needs_a_stream() -> None:

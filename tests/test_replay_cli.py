@@ -213,3 +213,45 @@ def test_text_output_reads_in_order_the_cue_after_the_words_that_triggered_it(ca
     cue = next(i for i, line in enumerate(lines) if ">> use_their_name" in line)
     assert cue == useless + 1, lines
     assert lines[cue].startswith("[00:08.037]")
+
+
+ES_VTT = """WEBVTT
+{header}
+00:00:00.500 --> 00:00:02.500
+<v caller>eres un gilipollas
+"""
+
+
+@pytest.mark.parametrize("header", ["Language: es\n", "\nNOTE es: Insultos\n"])
+def test_a_spanish_transcript_makes_a_spanish_call_without_lang(tmp_path: Path, header: str, capsys) -> None:
+    """No --lang, no expectation file: the transcript's language decides (it used to run as
+    English and give no cue at all)."""
+    wav = write_wav(tmp_path / "es_call.wav", np.concatenate([silence(300), tone(2500), silence(3000)]))
+    wav.with_suffix(".vtt").write_text(ES_VTT.format(header=header), encoding="utf-8")
+    assert main(["replay", str(wav), "--transcript", "auto", "--json"]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert events[0]["lang"] == "es"
+    cues = [e for e in events if e["type"] == "cue"]
+    assert cues and cues[0]["category"] == "abuse"
+    # --lang still wins: as English, the Spanish insult is not recognised
+    assert main(["replay", str(wav), "--transcript", "auto", "--json", "--lang", "en"]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert events[0]["lang"] == "en" and not [e for e in events if e["type"] == "cue"]
+
+
+def test_a_jsonl_transcripts_lang_field_names_the_call_language(tmp_path: Path, capsys) -> None:
+    wav = write_wav(tmp_path / "call.wav", np.concatenate([silence(300), tone(2500), silence(3000)]))
+    ref = tmp_path / "call.transcript.jsonl"
+    ref.write_text(json.dumps({"lang": "es", "speaker": "caller", "start_ms": 500, "end_ms": 2500,
+                               "text": "eres un gilipollas"}) + "\n", encoding="utf-8")
+    assert main(["replay", str(wav), "--transcript", str(ref), "--json"]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert events[0]["lang"] == "es" and any(e["type"] == "cue" for e in events)
+
+
+def test_a_transcript_in_a_language_without_rules_is_a_usage_error(tmp_path: Path, capsys) -> None:
+    wav = write_wav(tmp_path / "call.wav", np.concatenate([silence(300), tone(2500), silence(3000)]))
+    wav.with_suffix(".vtt").write_text(ES_VTT.format(header="Language: fr-FR\n"), encoding="utf-8")
+    assert main(["replay", str(wav), "--transcript", "auto"]) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert err.startswith("voiceassist: error:") and "'fr'" in err and "--lang" in err

@@ -11,19 +11,20 @@ from test_store_helpers import Clock, hard_call, pg_url_fixture, recorder  # noq
 
 from voiceassist.cli import main
 from voiceassist.errors import ExitCode
+from voiceassist.store.schema import LATEST
 
 
 def test_db_upgrade_and_status(pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for url in (f"sqlite://{tmp_path / 'a.db'}", pg_url):
         assert main(["db", "status", "--db", url]) == ExitCode.CHECK_FAILED  # schema missing
-        assert "pending 1, 2" in capsys.readouterr().out
+        assert "pending " + ", ".join(str(v) for v in range(1, LATEST + 1)) in capsys.readouterr().out
         assert main(["db", "upgrade", "--db", url]) == 0
-        assert "schema 0 -> 2" in capsys.readouterr().out
+        assert f"schema 0 -> {LATEST}" in capsys.readouterr().out
         assert main(["db", "upgrade", "--db", url]) == 0
-        assert "already at version 2" in capsys.readouterr().out
+        assert f"already at version {LATEST}" in capsys.readouterr().out
         assert main(["db", "status", "--db", url, "--json"]) == 0
         status = json.loads(capsys.readouterr().out)
-        assert status["version"] == 2 and status["pending"] == [] and status["rows"]["calls"] == 0
+        assert status["version"] == LATEST and status["pending"] == [] and status["rows"]["calls"] == 0
 
 
 def test_supervise_once_and_shift(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

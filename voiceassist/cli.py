@@ -22,6 +22,7 @@ from voiceassist.errors import ExitCode, VoiceAssistError
 COMMAND_MODULES = (
     "replay",
     "run",
+    "panel",
     "demo",
     "detect",
     "rules",

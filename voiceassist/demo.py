@@ -127,6 +127,8 @@ class DemoOptions:
     #: Play the mix on the default output device (when there is one and not ``fast``).
     play: bool = True
     wait_for_gap_ms: int = 1500
+    #: Folder of the calls (``<root>/<lang>/NAME.wav`` + ``.vtt``); None = the bundled ones.
+    root: Path | None = None
 
 
 @dataclass
@@ -327,15 +329,19 @@ def run_demo(
     bank_factory: BankFactory,
     speaker: Speaker | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    assembly: Any | None = None,
 ) -> DemoResult:
-    """Run the demo calls; writes ``opts.out`` and returns what happened."""
+    """Run the demo calls; writes ``opts.out`` and returns what happened. With ``assembly``
+    (:class:`voiceassist.session.Assembly`) each call is built by it like a live call (the
+    user's VAD settings and rule folders, agent coaching, after-call cues); ``engine_factory``
+    is then unused."""
     import soundfile as sf
 
     from voiceassist.audio.files import open_audio_file
     from voiceassist.pipeline import Pipeline
 
     _check_out(opts.out)
-    calls = demo_calls(opts.langs)
+    calls = demo_calls(opts.langs, root=opts.root)
     if opts.asr:
         _check_some_model(calls)
     result = DemoResult(out=opts.out, calls=calls)
@@ -354,10 +360,18 @@ def run_demo(
         caller_rec, agent_rec = _recognizers(call, opts.asr, result.notes, out, models)
         printer = _Printer(out)
         run = _CallRun(call, banks[call.lang], mix, result, out, opts.wait_for_gap_ms, note=printer.note)
-        pipeline = Pipeline(caller_rec, agent_recognizer=agent_rec, cue_engine=engine_factory(call.lang),
-                            listeners=[printer, run.listen], call_id=call.name, lang=call.lang,
-                            source=str(call.wav))
         with open_audio_file(call.wav, block_samples=BLOCK_SAMPLES) as source:
+            pipeline: Any
+            if assembly is not None:
+                pipeline = assembly.new_call(caller_rec, agent_recognizer=agent_rec,
+                                             agent_audio=source.info.has_agent_channel, lang=call.lang,
+                                             call_id=call.name, source=str(call.wav),
+                                             listeners=[printer, run.listen])
+                pipeline.start()
+            else:
+                pipeline = Pipeline(caller_rec, agent_recognizer=agent_rec,
+                                    cue_engine=engine_factory(call.lang), listeners=[printer, run.listen],
+                                    call_id=call.name, lang=call.lang, source=str(call.wav))
             for block in source.blocks():
                 pipeline.feed(block)
                 # A cue found in this block can only start once the block has been heard.

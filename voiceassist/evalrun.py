@@ -59,6 +59,13 @@ class CallRun:
         object.__setattr__(self, "match", match_call(judged, exp, self.duration_ms))
 
     @property
+    def unjudged_cues(self) -> tuple[Cue, ...]:
+        """Agent-side coaching cues of a call that is not a coaching dialogue: shown, not judged."""
+        if self.expectations is not None and self.expectations.coaching:
+            return ()
+        return tuple(c for c in self.cues if c.category == "coaching")
+
+    @property
     def passed(self) -> bool:
         return self.error is None and self.match.passed
 
@@ -98,17 +105,19 @@ def run_to_dict(run: CallRun) -> dict[str, Any]:
             }
             for v in m.expectations
         ],
-        "cues": [
-            {
+        "cues": sorted([
+            *({
                 **v.cue.to_dict(),
                 "outcome": v.outcome,
                 "expectation": v.expectation,
                 "in_quiet": v.in_quiet,
                 "forbidden": v.forbidden,
                 "latency_ms": v.latency_ms,
-            }
-            for v in m.cues
-        ],
+            } for v in m.cues),
+            # Coaching cues outside a coaching dialogue: listed like the others, not judged.
+            *({**c.to_dict(), "outcome": "not_judged", "expectation": None, "in_quiet": False,
+               "forbidden": False, "latency_ms": None} for c in run.unjudged_cues),
+        ], key=lambda d: (d["at_ms"], d["speaker"] != "caller")),
         "transcript": [
             {"speaker": t.speaker, "start_ms": t.start_ms, "end_ms": t.end_ms, "text": t.text}
             for t in run.finals

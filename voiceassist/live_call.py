@@ -160,6 +160,10 @@ class Seams:
     flagged_engine: Callable[[Mapping[str, float]], CueEngine] | None = None
     #: The effective settings (``wellbeing.*`` for the after-call decision).
     settings: Mapping[str, Any] = field(default_factory=dict)
+    #: More listeners of everything the call log gets (events, ``cue_playback`` and
+    #: ``cue_feedback`` records), whether or not a log is written, plus ``status`` mappings
+    #: (state, level, mute) about ten times a second: the agent's panel.
+    observers: Sequence[Callable[[Event | Mapping[str, Any]], None]] = ()
 
 
 # --------------------------------------------------------------------------------------------
@@ -358,6 +362,20 @@ class LiveCall:
         with self._log_lock:
             if self._log is not None:
                 self._log.write(item)
+        self._tell(item)
+
+    def _tell(self, item: Event | Mapping[str, Any]) -> None:
+        for observer in self.seams.observers:
+            try:
+                observer(item)
+            except Exception:  # a panel's trouble never stops the coaching
+                log.exception("run observer failed")
+
+    def status(self) -> dict[str, Any]:
+        """The state the status line shows, as a ``status`` record for observers."""
+        return {"type": "status", "muted": self.player.muted, "in_call": self._pipeline is not None,
+                "speaking": self._caller_speaking, "level_db": round(max(-90.0, self._level_db), 1),
+                "headset_ok": self.player.device_ok, "position_ms": self.position * 1000 // RATE_HZ}
 
     def _on_event(self, event: Event) -> None:
         self._write(event)
@@ -461,13 +479,35 @@ class LiveCall:
         if ch == "m":
             self.player.mute(self.cfg.mute_minutes * 60)
             self.screen.note(f"cues muted for {self.cfg.mute_minutes} min (u to unmute)")
+            self._tell(self.status())
         elif ch == "u":
             self.player.unmute()
             self.screen.note("cues on")
+            self._tell(self.status())
         elif ch == "n":
             self._new_call = True
         elif ch == "q":
             self.quit()
+
+    def cue_wrong(self, call_id: str, cue: str, at_ms: int, note: str = "") -> dict[str, Any]:
+        """The agent says a cue was wrong: a ``cue_feedback`` line in that call's log and a
+        record in the store (for QA). Returns the record."""
+        item = {"type": "cue_feedback", "call_id": call_id, "cue": cue, "at_ms": int(at_ms),
+                "verdict": "wrong", "note": note[:200], "wall": round(time.time(), 3)}
+        with self._log_lock:
+            if self._log is not None and call_id == self._call_id:
+                self._log.write(item)
+            elif self.cfg.log_enabled and call_id in self.summary.calls:  # an ended call's log
+                with CallLog(self.cfg.log_dir, call_id, redact=self.cfg.redact, degrade=True) as old:
+                    old.write(item)
+        recorder = self.seams.recorder
+        if recorder is not None and hasattr(recorder, "record_feedback"):
+            try:
+                recorder.record_feedback(call_id, cue, int(at_ms), verdict="wrong", note=note[:200])
+            except Exception:  # the store's trouble never stops the call
+                log.exception("store: cue feedback not recorded")
+        self._tell(item)
+        return item
 
     def quit(self) -> None:
         """End the run cleanly (like ``q``)."""
@@ -484,6 +524,8 @@ class LiveCall:
         state = ("muted" if self.player.muted else "no call" if self._pipeline is None
                  else "speech" if self._caller_speaking else "listening")
         head = "headset ok" if self.player.device_ok else "NO HEADSET"
+        if self.seams.observers:
+            self._tell(self.status())
         self.screen.status(f"{format_clock(self.position * 1000 // RATE_HZ)}  {state:<9} "
                            f"[{level_meter(self._level_db)}]  {head}   m mute  u unmute  n new call  q quit")
 

@@ -145,6 +145,11 @@ class ReplayOptions:
     assembly: Any = None
     #: The language was given (``--lang``); otherwise a file's expectation file may name it.
     lang_given: bool = True
+    #: The call store (``voiceassist.store.recorder.CallRecorder``, ``--store``): each file is
+    #: recorded as a call, like ``run`` records a live one. Needs ``assembly``.
+    recorder: Any = None
+    #: The caller's normalised id (``--caller-id``): flags are looked up and recorded for it.
+    caller_id: str | None = None
 
 
 @dataclass
@@ -205,23 +210,41 @@ def open_input(item: str, opts: ReplayOptions) -> AudioSource:
 
 # Recognisers ---------------------------------------------------------------------------------------
 class RecognizerFactory:
-    """Builds the recognisers for each input; the vosk model is resolved up front (so a bad model
-    fails before any audio is read) and loaded once, on first use."""
+    """Builds the recognisers for each input; the vosk model of each call language is resolved up
+    front (so a bad model fails before any audio is read) and loaded once, on first use."""
 
-    def __init__(self, opts: ReplayOptions) -> None:
+    def __init__(self, opts: ReplayOptions, items: Sequence[str] = ()) -> None:
         self.opts = opts
-        self._model: Any = None
-        self.model_path: Path | None = None
+        self._models: dict[Path, Any] = {}
+        self._paths: dict[str, Path] = {}
         self._fixed_transcript: list[RefUtterance] | None = None
         if opts.transcript and opts.transcript != "auto":
             self._fixed_transcript = load_transcript(opts.transcript)
         elif opts.transcript is None:
+            langs: list[str] = []
+            for item in items or ["-"]:
+                try:
+                    langs.append(call_lang(item, opts, None))
+                except UsageError:
+                    continue  # reported with that file
+            for lang in dict.fromkeys(langs or [opts.lang]):
+                self.model_path_for(lang)
+
+    @property
+    def model_path(self) -> Path | None:
+        """The model of the default language, once resolved (None with transcripts)."""
+        return self._paths.get(self.opts.lang) or next(iter(self._paths.values()), None)
+
+    def model_path_for(self, lang: str) -> Path:
+        if lang not in self._paths:
             from voiceassist.stt.models import resolve_model
 
-            self.model_path = resolve_model(opts.lang, opts.model).path
+            # An explicit --model / stt.model is the model of every call.
+            self._paths[lang] = resolve_model(lang, self.opts.model).path
+        return self._paths[lang]
 
-    def for_input(self, item: str) -> tuple[Recognizer, Recognizer | None]:
-        utts = self._fixed_transcript
+    def transcript_for(self, item: str) -> Path | None:
+        """The reference transcript replayed for ``item`` (None = vosk)."""
         if self.opts.transcript == "auto":
             found = find_transcript_beside(Path(item)) if item != "-" else None
             if found is None:
@@ -229,17 +252,26 @@ class RecognizerFactory:
                 raise InputFileError(
                     f"--transcript auto: neither {stem}.vtt nor {stem}.transcript.jsonl exists"
                 )
+            return found
+        return Path(self.opts.transcript) if self.opts.transcript else None
+
+    def for_input(self, item: str, lang: str | None = None) -> tuple[Recognizer, Recognizer | None]:
+        utts = self._fixed_transcript
+        if self.opts.transcript == "auto":
+            found = self.transcript_for(item)
+            assert found is not None
             utts = load_transcript(found)
         if utts is not None:
             agent = ReferenceRecognizer(utts, "agent") if any(u.speaker == "agent" for u in utts) else None
             return ReferenceRecognizer(utts, "caller"), agent
         from voiceassist.stt.vosk_recognizer import VoskRecognizer, load_vosk_model
 
-        if self._model is None:
-            assert self.model_path is not None
-            self._model = load_vosk_model(self.model_path, verbose=self.opts.verbose)
-        agent_rec = VoskRecognizer(self._model, "agent") if self.opts.transcribe_agent else None
-        return VoskRecognizer(self._model, "caller"), agent_rec
+        path = self.model_path_for(lang or self.opts.lang)
+        if path not in self._models:
+            self._models[path] = load_vosk_model(path, verbose=self.opts.verbose)
+        model = self._models[path]
+        agent_rec = VoskRecognizer(model, "agent") if self.opts.transcribe_agent else None
+        return VoskRecognizer(model, "caller"), agent_rec
 
 
 # Running -----------------------------------------------------------------------------------------
@@ -256,6 +288,35 @@ def file_lang(item: str) -> str | None:
         return load_expectations(side).lang
     except ExpectationError:
         return None
+
+
+def call_lang(item: str, opts: ReplayOptions, transcript: Path | None) -> str:
+    """The language ``item`` is replayed in: ``--lang``, else the one its expectation file names,
+    else the one its ``transcript`` names, else the default (setting ``call.lang``). A file
+    naming a language with no rule pack is an error (:class:`UsageError`), not an English call."""
+    if opts.lang_given:
+        return opts.lang
+    return recording_lang(item, transcript) or opts.lang
+
+
+def recording_lang(item: str, transcript: Path | None) -> str | None:
+    """The language a recording's expectation file, else its ``transcript``, names (None: neither
+    does); a language with no rules is a :class:`UsageError`. ``replay`` and ``run --input``."""
+    from voiceassist.settings import LANGS
+
+    named = [(f"{item}'s expectation file", file_lang(item))]
+    if transcript is not None:
+        from voiceassist.stt.reference import transcript_lang
+
+        named.append((f"transcript {transcript}", transcript_lang(transcript)))
+    for where, lang in named:
+        if lang is None:
+            continue
+        if lang not in LANGS:
+            raise UsageError(f"{where} names language {lang!r}, which voiceassist has no rules for",
+                             hint=f"pass --lang ({', '.join(LANGS)})")
+        return lang
+    return None
 
 
 def replay_one(
@@ -275,14 +336,16 @@ def replay_one(
             result.cues += 1
 
     with open_input(item, opts) as source:
-        caller_rec, agent_rec = factory.for_input(item)
+        lang = call_lang(item, opts, factory.transcript_for(item))
+        caller_rec, agent_rec = factory.for_input(item, lang)
         pipeline: Any
         if opts.assembly is not None:
-            lang = opts.lang if opts.lang_given else (file_lang(item) or opts.lang)
             pipeline = opts.assembly.new_call(
                 caller_rec, agent_recognizer=agent_rec, agent_audio=source.info.has_agent_channel,
                 lang=lang, call_id=Path(item).stem if item != "-" else "stdin", source=source.info.path,
-                listeners=[*listeners, count], cues=cue_engine is not None, remember_openings=False)
+                listeners=[*listeners, count], cues=cue_engine is not None, remember_openings=False,
+                recorder=opts.recorder, caller_id=opts.caller_id,
+                recording_path=Path(item).resolve() if item != "-" else None)
         else:
             pipeline = Pipeline(
                 caller_rec,
@@ -291,7 +354,7 @@ def replay_one(
                 cue_engine=cue_engine,
                 listeners=[*listeners, count],
                 call_id=Path(item).stem if item != "-" else "stdin",
-                lang=opts.lang,
+                lang=lang,
                 source=source.info.path,
             )
         pipeline.start()
@@ -332,7 +395,7 @@ def run_replay(
         raise UsageError("stdin ('-') can be given only once")
     if "-" in items and opts.raw_rate is None:
         raise UsageError("reading audio from stdin ('-') needs --raw-rate and --raw-format")
-    factory = RecognizerFactory(opts)
+    factory = RecognizerFactory(opts, items)
     many = len(items) > 1 or any(Path(i).is_dir() for i in opts.inputs if i != "-")
     if not many:
         printer = _printer(opts, out, live=_is_tty(out))
@@ -411,5 +474,5 @@ def _is_tty(stream: TextIO) -> bool:
 def iter_events(item: str, opts: ReplayOptions) -> Iterator[Event]:
     """All events of replaying one input, in order (for tests and tools)."""
     events: list[Event] = []
-    replay_one(item, opts, RecognizerFactory(opts), [events.append])
+    replay_one(item, opts, RecognizerFactory(opts, [item]), [events.append])
     yield from events

@@ -255,6 +255,17 @@ _OPTIONS = [
     Option(
         "wellbeing.break_minutes", int, 5, "Length of the suggested break, minutes.", minimum=1, maximum=120
     ),
+    Option("panel.enabled", bool, True,
+           "`run` serves the agent's panel in the browser (`voiceassist panel` opens it); docs/panel.md."),
+    Option("panel.port", int, 47615,
+           "Port of the agent's panel; when taken, a free port is used (0 = always a free port).",
+           minimum=0, maximum=65535),
+    Option("panel.host", str, "127.0.0.1",
+           "Address the panel listens on. Only the system config (IT) may set a non-loopback address; "
+           "the token is always required.",
+    ),
+    Option("panel.transcript", bool, True,
+           "Show the caller's live transcript on the panel (always off when log.redact is on)."),
 ]
 
 #: Every option by key.

@@ -85,6 +85,8 @@ class CoachingEngine:
         self._agent_open = False
         self._agent_last_end: int | None = None
         self._last_caller_cue: int | None = None
+        #: Signals held back by the quiet period after a caller cue (played when it ends).
+        self._held: list[Signal] = []
         self._angry_until = -1
         self._last_cue: int | None = None
         self._cool: dict[str, int] = {}
@@ -221,6 +223,13 @@ class CoachingEngine:
         cues: list[Cue] = []
         p = self.policy.talk_over
         for ov in found:
+            if ov.long_ms:
+                if ov.at_ms < self._talk_from:
+                    continue  # this interruption already made the cue
+                self._talk_from = ov.at_ms + 1
+                why = f"talked over the caller for {ov.long_ms / 1000:.1f} s without a pause"
+                cues += self._emit(Signal("talk_over", self._now, (), "", 0, why))
+                continue
             angry = self._angry()
             need = p.per_window_angry if angry else p.per_window
             since = max(self._talk_from, ov.at_ms - p.window_ms)
@@ -284,9 +293,24 @@ class CoachingEngine:
             return self._emit(Signal("robotic", at, (), "", 0, why))
         return []
 
+    def _release_held(self, now: int) -> list[Cue]:
+        """Signals held back by the quiet period after a caller cue, once it is over (at ``now``,
+        ms of call time); one that cannot play then (pace, cool-down) is dropped, one held again
+        by a newer caller cue waits again."""
+        if not self._held or self._last_caller_cue is None:
+            return []
+        if now - self._last_caller_cue < self.policy.general.after_caller_cue_ms:
+            return []
+        held, self._held = self._held, []
+        out: list[Cue] = []
+        for sig in held:
+            out += self._emit(replace(sig, at_ms=now), again=True)
+        return out
+
     def _tick(self) -> list[Cue]:
         now = self._now
-        out = self._overlaps(self.talkover.advance(now))
+        out = self._release_held(now)
+        out += self._overlaps(self.talkover.advance(now))
         start = self.monologue.advance(now)
         if start is not None:
             secs = (now - start) // 1000
@@ -304,8 +328,10 @@ class CoachingEngine:
             out += self._emit(s)
         return out
 
-    def _emit(self, sig: Signal) -> list[Cue]:
-        self.signals.append(sig)
+    def _emit(self, sig: Signal, *, again: bool = False) -> list[Cue]:
+        """The cue of ``sig`` if it may play now; ``again``: a held signal, already recorded."""
+        if not again:
+            self.signals.append(sig)
         sp = self.policy.signals.get(sig.name)
         if sp is None or not sp.enabled or sig.name in self.off or sp.cue in self.off:
             return []
@@ -316,6 +342,9 @@ class CoachingEngine:
         if self._last_cue is not None and at - self._last_cue < g.pace_ms:
             return []
         if self._last_caller_cue is not None and 0 <= at - self._last_caller_cue < g.after_caller_cue_ms:
+            # Held back by the quiet period after a caller cue: it plays when the period ends.
+            if all(h.name != sig.name for h in self._held):
+                self._held.append(sig)
             return []
         words = self.lexicon.texts.get(sig.name)
         say = words.say if words else sp.cue.replace("_", " ").capitalize()

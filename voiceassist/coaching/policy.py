@@ -72,6 +72,8 @@ class TalkOverPolicy:
     per_window: int = 2
     #: ... while the caller is angry (PLAYBOOK 1: let them vent).
     per_window_angry: int = 1
+    #: One continuous talk-over (both speaking) this long counts on its own, ms; 0 = off.
+    long_overlap_ms: int = 3_000
 
 
 @dataclass(frozen=True)

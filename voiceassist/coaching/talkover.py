@@ -21,7 +21,7 @@ end events settle it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from voiceassist.coaching.policy import TalkOverPolicy
 from voiceassist.vad.config import VadConfig
@@ -40,6 +40,9 @@ class Overlap:
     caller_since_ms: int
     #: When the interruption was known for sure (call time the detector had reached).
     confirmed_ms: int
+    #: Set on the report of a *long* talk-over (:attr:`TalkOverPolicy.long_overlap_ms`): how
+    #: long both had been speaking, ms. 0 on the first report of an interruption.
+    long_ms: int = 0
 
 
 @dataclass
@@ -71,6 +74,8 @@ class TalkOverDetector:
         self._agent_open = False
         self._cand: _Candidate | None = None
         self.overlaps: list[Overlap] = []
+        #: The last interruption while both may still be speaking (for the long talk-over).
+        self._current: Overlap | None = None
 
     # -- VAD events ------------------------------------------------------------------------------
     def caller_start(self, at_ms: int) -> None:
@@ -84,15 +89,17 @@ class TalkOverDetector:
     def caller_end(self, at_ms: int) -> list[Overlap]:
         """Caller speech ended (VAD end, ms of call time, hangover included)."""
         real_end = at_ms - self.end_shift
+        long = self._long(real_end, at_ms)
         self._caller_open = False
         self._caller_last_end = real_end
+        self._current = None
         c = self._cand
         if c is not None and not c.caller_ok:
             if real_end - c.onset >= self.config.min_overlap_ms:
                 c.caller_ok = True
             else:
                 self._cand = None  # the caller had (nearly) finished: a reply, not talk-over
-        return self._settle(at_ms)
+        return long + self._settle(at_ms)
 
     def agent_start(self, at_ms: int) -> None:
         """Agent speech began (VAD start, ms of call time, pre-roll included)."""
@@ -109,27 +116,43 @@ class TalkOverDetector:
 
     def agent_end(self, at_ms: int) -> list[Overlap]:
         """Agent speech ended (VAD end, ms of call time, hangover included)."""
+        long = self._long(at_ms - self.end_shift, at_ms)
         self._agent_open = False
+        self._current = None
         c = self._cand
         if c is not None and not c.agent_ok:
             if at_ms - self.end_shift - c.onset >= self.config.min_agent_ms:
                 c.agent_ok = True
             else:
                 self._cand = None  # a back-channel
-        return self._settle(at_ms)
+        return long + self._settle(at_ms)
 
     # -- time ------------------------------------------------------------------------------------
     def advance(self, now_ms: int) -> list[Overlap]:
-        """Call time reached ``now_ms``: settle a candidate whose speakers are still talking."""
+        """Call time reached ``now_ms``: settle a candidate whose speakers are still talking, and
+        report a long talk-over (see :attr:`Overlap.long_ms`)."""
+        long = self._long(now_ms - self.end_shift, now_ms)
         c = self._cand
         if c is None:
-            return []
+            return long
         spoken = now_ms - self.end_shift - c.onset  # speech certainly lasted this long
         if self._caller_open and spoken >= self.config.min_overlap_ms:
             c.caller_ok = True
         if self._agent_open and spoken >= self.config.min_agent_ms:
             c.agent_ok = True
-        return self._settle(now_ms)
+        return long + self._settle(now_ms)
+
+    def _long(self, both_until_ms: int, now_ms: int) -> list[Overlap]:
+        """The current interruption as a long talk-over, once both have spoken over each other
+        for ``long_overlap_ms`` (speech certain until ``both_until_ms``); reported once."""
+        cur, limit = self._current, self.config.long_overlap_ms
+        if cur is None or limit <= 0 or not (self._caller_open and self._agent_open):
+            return []
+        held = both_until_ms - cur.at_ms
+        if held < limit:
+            return []
+        self._current = None
+        return [replace(cur, confirmed_ms=now_ms, long_ms=held)]
 
     def _settle(self, now_ms: int) -> list[Overlap]:
         c = self._cand
@@ -138,7 +161,8 @@ class TalkOverDetector:
         self._cand = None
         ov = Overlap(at_ms=c.onset, caller_since_ms=c.caller_since, confirmed_ms=now_ms)
         self.overlaps.append(ov)
-        return [ov]
+        self._current = ov if (self._caller_open and self._agent_open) else None
+        return [ov, *self._long(now_ms - self.end_shift, now_ms)]
 
     # -- counts ----------------------------------------------------------------------------------
     def count_since(self, since_ms: int) -> int:

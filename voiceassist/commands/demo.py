@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     result = run_demo(
         opts,
         out,
-        engine_factory=lambda lang: assembly.engine(lang),
+        assembly=assembly,
         bank_factory=lambda lang: bank_from_settings(lang, settings, rate_hz=16000, renderer=renderer),
         speaker=speaker,
     )

@@ -140,6 +140,8 @@ def process_stream(args: argparse.Namespace, inp: TextIO, out: TextIO, err: Text
                 "severity": cue.severity,
                 "matched": list(cue.matched),
                 "rule": cue.rule,
+                # When the engine emitted it: the final transcript arrives at the utterance's end.
+                "decided_ms": cue.decided_ms if cue.decided_ms is not None else end,
             }
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
             out.flush()

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from voiceassist.errors import UsageError
 from voiceassist.pipeline import CueEngine
 from voiceassist.replay import ReplayOptions, run_replay
 from voiceassist.settings import LANGS, load_settings
@@ -24,7 +25,8 @@ def register(sub: Any) -> None:
     p.add_argument("inputs", nargs="+", metavar="CALL",
                    help="audio file(s), folder(s) of audio files, or - for raw PCM on stdin")
     p.add_argument("--lang", choices=LANGS, default=None,
-                   help="caller's language (default: setting call.lang, 'en' out of the box)")
+                   help="caller's language (default: the one a call's CALL.expect.toml or replayed "
+                   "transcript names, else setting call.lang, 'en' out of the box)")
     p.add_argument("--model", metavar="DIR", default=None,
                    help="vosk model folder (default: looked up, see `voiceassist models path LANG`)")
     p.add_argument("--transcript", metavar="FILE|auto", default=None,
@@ -48,6 +50,13 @@ def register(sub: Any) -> None:
     p.add_argument("--agent-lang", choices=LANGS, default=None,
                    help="language of the cue texts (default: setting call.agent_lang, else --lang)")
     p.add_argument("--no-cues", action="store_true", help="transcript only, no escalation engine")
+    p.add_argument("--store", action="store_true",
+                   help="record each replayed call in the call store, as `run` does (caller flags, "
+                   "incidents, alerts, after-call record; setting store.url)")
+    p.add_argument("--caller-id", default=None, metavar="ID",
+                   help="caller's number or id for the replayed calls (needs --store): a flagged "
+                   "caller gets the heads-up and stricter thresholds, and the call's flags are recorded")
+    p.add_argument("--config", type=Path, default=None, help="config file (TOML)")
     p.add_argument("--block-samples", type=int, default=4000, metavar="N",
                    help=argparse.SUPPRESS)
     p.set_defaults(func=run)
@@ -73,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     from voiceassist.session import Assembly
 
     settings = load_settings(
+        config_file=getattr(args, "config", None),
         flags={
             "call.lang": args.lang,
             "call.agent_lang": args.agent_lang,
@@ -101,6 +111,23 @@ def run(args: argparse.Namespace) -> int:
         assembly=assembly,
         lang_given=args.lang is not None,
     )
+    if args.caller_id is not None and not args.store:
+        raise UsageError("--caller-id needs --store (caller flags live in the call store)")
+    if args.store and args.no_cues:
+        raise UsageError("--store records cues and flags; it cannot go with --no-cues")
     if not args.no_cues:
         assembly.check()  # bad rules or coaching rules fail before any audio is read
-    return run_replay(opts, cue_engine_factory=lambda: None if args.no_cues else True)  # type: ignore[arg-type,return-value]
+    if args.caller_id is not None:
+        from voiceassist.store.validate import normalize_caller_id
+
+        opts.caller_id = normalize_caller_id(args.caller_id)
+    if args.store:
+        from voiceassist.store.recorder import CallRecorder
+
+        # The same store as `run`: a recording's flags and incidents are the ones a live call makes.
+        opts.recorder = CallRecorder.open(assembly.config.store_config())
+    try:
+        return run_replay(opts, cue_engine_factory=lambda: None if args.no_cues else True)  # type: ignore[arg-type,return-value]
+    finally:
+        if opts.recorder is not None:
+            opts.recorder.close()

@@ -49,6 +49,15 @@ def register(sub: Any) -> None:
                    "a new call (0 = never; default run.new_call_after_s, 30)")
     p.add_argument("--no-store", action="store_true",
                    help="keep no call record (no caller flags, incidents, alerts or break suggestions)")
+    p.add_argument("--input", type=Path, default=None, metavar="FILE",
+                   help="play a recording (WAV/FLAC/OGG; stereo: caller left, agent right) through "
+                   "the live loop in real time instead of capturing from devices: try `run` with no "
+                   "headset; the call language comes from --lang, else its CALL.expect.toml or transcript")
+    p.add_argument("--transcript", default=None, metavar="FILE|auto",
+                   help="with --input: follow a reference transcript (WebVTT/JSONL; 'auto' = the one "
+                   "beside FILE) instead of the speech model (no model needed)")
+    p.add_argument("--fast", action="store_true",
+                   help="with --input: as fast as the machine can, no headset (for tests)")
     p.set_defaults(func=run)
 
 
@@ -57,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     from voiceassist.audio.live import LiveSource
     from voiceassist.cues.bank import bank_from_settings
     from voiceassist.cues.output import SoundDeviceOutput
-    from voiceassist.errors import VoiceAssistError
+    from voiceassist.errors import UsageError, VoiceAssistError
     from voiceassist.live_call import LiveCall, RunConfig, Screen, Seams
     from voiceassist.session import Assembly
     from voiceassist.store.config import StoreConfig
@@ -65,8 +74,16 @@ def run(args: argparse.Namespace) -> int:
     from voiceassist.stt.models import resolve_model
     from voiceassist.stt.vosk_recognizer import VoskRecognizer, load_vosk_model
 
+    if args.input is None and (args.transcript is not None or args.fast):
+        raise UsageError("--transcript and --fast go with --input FILE")
+    transcript = _input_transcript(args) if args.input is not None else None
+    lang = args.lang
+    if args.input is not None and lang is None:
+        from voiceassist.replay import recording_lang
+
+        lang = recording_lang(str(args.input), transcript)
     settings = load_settings(config_file=args.config, flags={
-        "call.lang": args.lang, "call.agent_lang": args.agent_lang, "call.agent_name": args.agent_name,
+        "call.lang": lang, "call.agent_lang": args.agent_lang, "call.agent_name": args.agent_name,
         "audio.caller_device": args.caller_device, "audio.agent_device": args.agent_device,
         "audio.caller_channel": args.caller_channel, "audio.agent_channel": args.agent_channel,
         "audio.headset": args.headset, "stt.model": args.model,
@@ -85,12 +102,37 @@ def run(args: argparse.Namespace) -> int:
         cfg.caller_id = normalize_caller_id(cfg.caller_id)
     assembly = Assembly.from_settings(settings)
     # Everything that can fail without hardware fails first: model, rules, coaching, cue texts.
-    found = assembly.check(model=True, cue_voices=True)
-    model_loc = found["model"]
+    found = assembly.check(model=transcript is None, cue_voices=True)
     phrases = found["phrases"]
-    model = load_vosk_model(model_loc.path)
+    utts = None
+    if transcript is not None:
+        from voiceassist.stt.reference import ReferenceRecognizer, load_transcript
+
+        utts = load_transcript(transcript)
+        model_name = f"transcript {transcript.name}"
+    else:
+        model_loc = found["model"]
+        model_name = model_loc.path.name
+        model = load_vosk_model(model_loc.path)
+    file_device = None
+    if args.input is not None:
+        from voiceassist.audio.file_device import FileInputDevice
+
+        # The recording stands where the capture device would: the rest of the loop is the live one.
+        file_device = FileInputDevice(args.input, caller_channel=cfg.caller_channel,
+                                      agent_channel=cfg.agent_channel, pace=0.0 if args.fast else 1.0)
+        cfg.caller_device, cfg.agent_device = None, None
+        cfg.caller_channel, cfg.agent_channel = "left", "right" if file_device.has_agent else "none"
+        cfg.on_device_lost = "stop"
 
     def source(c: RunConfig, on_status: Any) -> LiveSource:
+        if file_device is not None:
+            # --fast: the queue holds the whole recording, so none is dropped while the loop catches up.
+            queue_ms = max(10_000, file_device.duration_ms + 1000) if args.fast else 10_000
+            return LiveSource(None, None, caller_channel="left", agent_channel=c.agent_channel,
+                              block_samples=RATE_HZ * c.block_ms // 1000, callback_ms=c.block_ms,
+                              queue_ms=queue_ms, on_status=on_status, on_lost="stop",
+                              backend=file_device.backend, stream_factory=file_device.open_stream)
         return LiveSource(c.caller_device, c.agent_device, caller_channel=c.caller_channel,
                           agent_channel=c.agent_channel, block_samples=RATE_HZ * c.block_ms // 1000,
                           callback_ms=c.block_ms, on_status=on_status, on_lost=c.on_device_lost)
@@ -109,7 +151,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"voiceassist: warning: no call store ({exc.message}); flags and incidents are off",
                   file=sys.stderr)
     agent_recognizer = None
-    if cfg.agent_device or cfg.agent_channel != "none":
+    if utts is not None:
+        ref = utts
+        if any(u.speaker == "agent" for u in ref) and cfg.agent_channel != "none":
+            def agent_recognizer() -> Any:
+                return ReferenceRecognizer(ref, "agent")
+    elif cfg.agent_device or cfg.agent_channel != "none":
         # The agent talks to the caller in the call's language (call.agent_lang is only the
         # language the agent reads cues in): the caller's model, or stt.agent_model if set.
         agent_model = model
@@ -123,10 +170,25 @@ def run(args: argparse.Namespace) -> int:
         def agent_recognizer() -> Any:
             return VoskRecognizer(agent_model, "agent")
 
+    def caller_recognizer() -> Any:
+        if utts is not None:
+            return ReferenceRecognizer(utts, "caller")
+        return VoskRecognizer(model, "caller")
+
+    output: Any = SoundDeviceOutput(cfg.headset, channels=cfg.headset_channel)  # type: ignore[arg-type]
+    if args.fast:
+        from voiceassist.cues.output import FakeOutputDevice
+
+        output = FakeOutputDevice("no headset (--fast)")
+    from voiceassist.panel.agent import agent_panel_for_run
+
+    panel = agent_panel_for_run(settings, lang=cfg.cue_lang, agent=cfg.agent_name, redact=cfg.redact,
+                                mute_minutes=cfg.mute_minutes, store_url=StoreConfig.from_settings(
+                                    settings).effective_url if recorder is not None else None)
     seams = Seams(
         source=source,
-        output=SoundDeviceOutput(cfg.headset, channels=cfg.headset_channel),  # type: ignore[arg-type]
-        recognizer=lambda: VoskRecognizer(model, "caller"),
+        output=output,
+        recognizer=caller_recognizer,
         engine=engine,
         bank=bank_from_settings(cfg.cue_lang, settings, rate_hz=cfg.output_rate_hz),
         phrases=phrases,
@@ -135,23 +197,52 @@ def run(args: argparse.Namespace) -> int:
         recorder=recorder,
         flagged_engine=engine,
         settings=settings,
+        observers=[panel.observe] if panel is not None else [],
     )
     out = sys.stdout
     screen = Screen(out, live=out.isatty())
     split = (f"new call after {cfg.new_call_after_s:g} s of silence" if cfg.new_call_after_s
              else "no automatic new call")
-    screen.line(f"voiceassist run: caller {cfg.lang} ({model_loc.path.name}), cues in {cfg.cue_lang}"
+    origin = f", from {args.input}{' (fast)' if args.fast else ''}" if args.input is not None else ""
+    screen.line(f"voiceassist run: caller {cfg.lang} ({model_name}{origin}), cues in {cfg.cue_lang}"
                 f"{'' if cfg.cues_enabled else ' (screen only)'}; "
                 f"{'log ' + ('redacted' if cfg.redact else 'on') if cfg.log_enabled else 'no log'}; "
                 f"{split}"
                 f"{'; keys: m mute, u unmute, n new call, q quit' if cfg.interactive else ''}")
     call = LiveCall(cfg, seams, screen)
+    if panel is not None:
+        try:
+            url = panel.start(call)
+            screen.line(f"panel: {url.split('?')[0]} (`voiceassist panel` opens it)")
+        except OSError as exc:  # the call runs without its panel
+            print(f"voiceassist: warning: no panel ({exc.strerror or exc})", file=sys.stderr)
+            panel = None
     try:
         code = call.run()
     finally:
+        if panel is not None:
+            panel.close()
         if recorder is not None:
             recorder.close()
+    if file_device is not None and file_device.error is not None:
+        print(f"voiceassist: warning: {file_device.error.message}; the call ended there", file=sys.stderr)
     s = call.summary
     where = f"; log {s.logs[-1]}" if s.logs else ""
     screen.line(f"call ended ({s.end_reason}): {s.cues} cues{where}")
     return code
+
+
+def _input_transcript(args: argparse.Namespace) -> Path | None:
+    """The reference transcript ``--transcript`` names for ``--input`` (None = speech model)."""
+    if args.transcript is None:
+        return None
+    if args.transcript != "auto":
+        return Path(args.transcript)
+    from voiceassist.errors import InputFileError
+    from voiceassist.stt.reference import find_transcript_beside
+
+    found = find_transcript_beside(args.input)
+    if found is None:
+        stem = args.input.with_suffix("")
+        raise InputFileError(f"--transcript auto: neither {stem}.vtt nor {stem}.transcript.jsonl exists")
+    return found

@@ -2,6 +2,9 @@
 
 Polls the alerts table (PostgreSQL for a contact centre) every ``--interval`` seconds and redraws;
 ``--once`` prints one snapshot and exits (scripts, tests). Ctrl-C ends the view.
+``--web`` serves the same floor as a live page (agents on the floor, open alerts, hard calls of
+today) on 127.0.0.1 with a per-start token, and opens it in the browser (``--print``: prints the
+address instead); see docs/panel.md.
 """
 
 from __future__ import annotations
@@ -24,6 +27,11 @@ def register(sub: Any) -> None:
     parser.add_argument("--interval", type=float, default=2.0, help="seconds between refreshes")
     parser.add_argument("--minutes", type=int, default=60, help="show alerts of the last N minutes")
     parser.add_argument("--limit", type=int, default=30, help="at most this many alerts")
+    parser.add_argument("--web", action="store_true",
+                        help="serve the floor as a live page in the browser (token-protected, local)")
+    parser.add_argument("--print", action="store_true", help="with --web: print the address, open no browser")
+    parser.add_argument("--port", type=int, default=0, help="with --web: port (default: a free one)")
+    parser.add_argument("--lang", default=None, help="with --web: page language (default call.lang)")
     parser.set_defaults(func=run)
 
 
@@ -49,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
     positive(args.limit, "--limit")
     store: Store | None = open_store(args)  # a bad URL or a missing store fails here, at once
     assert store is not None
+    if args.web:
+        store.close()
+        return serve_floor(args)
     if args.once:
         with store:
             print(render(store, args.minutes, args.limit))
@@ -75,3 +86,39 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if store is not None:
             store.close()
+
+
+def serve_floor(args: argparse.Namespace) -> int:
+    """``--web``: the floor page until Ctrl-C."""
+    import webbrowser
+
+    from voiceassist.errors import UsageError
+    from voiceassist.panel.floor import FloorFeed
+    from voiceassist.panel.server import PanelApp, PanelServer
+    from voiceassist.panel.strings import STRINGS
+    from voiceassist.settings import load_settings
+
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port must be 0..65535, not {args.port}")
+    from pathlib import Path
+
+    config = Path(args.config) if getattr(args, "config", None) else None
+    lang = args.lang or str(load_settings(config_file=config)["call.lang"])
+    if lang not in STRINGS:
+        raise UsageError(f"--lang must be one of {', '.join(STRINGS)}, not {lang!r}")
+    feed = FloorFeed(lambda: open_store(args), lang=lang, minutes=args.minutes, limit=args.limit,
+                     interval_s=max(0.2, args.interval)).start()
+    server = PanelServer(PanelApp("floor.html", feed.hub, lang=lang, title="voiceassist supervise"),
+                         port=args.port).start()
+    try:
+        print(server.url if args.print else f"voiceassist supervise: floor page on "
+              f"{server.url.split('?')[0]} (opened in the browser); Ctrl-C ends it", flush=True)
+        if not args.print and not webbrowser.open(server.url):
+            print(server.url, flush=True)
+        while True:
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        return int(ExitCode.OK)
+    finally:
+        server.close()
+        feed.close()

@@ -78,6 +78,10 @@ class CategoryPolicy:
     forms: dict[str, FormPolicy]
     calm_lowers: bool = True
     source: Source = Source("policy.toml", 1)
+    #: Upper bound on the weight of any one signal of this category, or None. Below 1 every
+    #: signal is ambiguous, so a first cue needs a pattern inside ``window_ms`` (anger: one angry
+    #: sentence is venting, not yet a reason to whisper).
+    signal_cap: float | None = None
 
     def ladder_for(self, form: str) -> tuple[Rung, ...]:
         fp = self.forms.get(form)

@@ -27,7 +27,7 @@ KeyPath = tuple[str | int, ...]
 Report = Callable[[KeyPath, str], None]
 
 TOP_KEYS = {"engine", "after_call", "limits", "categories", "cues"}
-CATEGORY_KEYS = {"kind", "window_ms", "ladder", "calm_lowers", "forms", "note"}
+CATEGORY_KEYS = {"kind", "window_ms", "ladder", "calm_lowers", "signal_cap", "forms", "note"}
 FORM_KEYS = {"ladder", "start_rung", "severity", "note"}
 CUE_KEYS = {"severity", "priority", "cooldown_ms", "note"}
 AFTER_KEYS = {"take_a_breath_min_severity", "flag_min_severity", "flag_categories"}
@@ -181,6 +181,11 @@ def _build_categories(
         if not isinstance(calm_lowers, bool):
             report((*path, "calm_lowers"), "calm_lowers must be true or false")
             calm_lowers = True
+        cap = t.get("signal_cap")
+        bad_cap = isinstance(cap, bool) or not isinstance(cap, int | float) or not 0 < cap <= 1
+        if cap is not None and bad_cap:
+            report((*path, "signal_cap"), "signal_cap must be a number > 0 and <= 1")
+            cap = None
         forms_t = t.get("forms", {})
         forms: dict[str, FormPolicy] = {}
         if not isinstance(forms_t, dict) or not forms_t:
@@ -207,7 +212,10 @@ def _build_categories(
                 report((*fpath, "severity"), f"severity must be one of {', '.join(SEVERITIES)}")
                 sev = None
             forms[fname] = FormPolicy(fname, fl, int(start), sev)
-        cat = CategoryPolicy(name, str(kind), int(window), ladder, forms, bool(calm_lowers), source(path))
+        cat = CategoryPolicy(
+            name, str(kind), int(window), ladder, forms, bool(calm_lowers), source(path),
+            None if cap is None else float(cap),
+        )
         for f in forms.values():
             if kind == "ladder" and f.start_rung > cat.max_rung:
                 report(

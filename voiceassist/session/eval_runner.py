@@ -341,6 +341,13 @@ def format_summary(runs: Sequence[CallRun], summary: dict[str, Any]) -> str:
         out.append("")
         out.append(format_table(tables["by_category"], "category"))
         out.append("")
+    shown: dict[str, int] = {}
+    for r in runs:
+        for cue in r.unjudged_cues:
+            shown[cue.cue] = shown.get(cue.cue, 0) + 1
+    if shown:
+        listed = ", ".join(f"{cue} {n}" for cue, n in sorted(shown.items()))
+        out.append(f"agent coaching cues (judged in coaching dialogues only): {listed}")
     wer = summary.get("wer")
     if wer:
         per = ", ".join(f"{k} {_cell(v, pct=True)}" for k, v in wer["by_lang"].items())

@@ -443,6 +443,19 @@ class CallRecorder:
         self._submit("break", {"id": rec.new_id(), "agent": agent, "at": now, "kind": "taken",
                                "minutes": minutes, "hard_calls": 0})
 
+    def record_feedback(self, call_ref: str, cue: str, at_ms: int, *, verdict: str = "wrong",
+                        note: str = "") -> None:
+        """The agent's verdict on one cue of call ``call_ref`` (the call log's id), for QA: a
+        ``cue_feedback`` row with the call's store key when it is this session's last call."""
+        with self._lock:
+            call = self._call
+            uid = call.uid if call is not None and call.ref == call_ref else ""
+            agent = call.agent if call is not None else ""
+        self._submit("cue_feedback", {"id": rec.new_id(), "created_at": self._now_ms(), "call_id": uid,
+                                      "call_ref": call_ref, "at_ms": int(at_ms), "cue": cue,
+                                      "verdict": verdict, "note": note, "agent": agent,
+                                      "workstation": self.workstation})
+
     def _clip(self, call: _Call, inc: _Incident) -> None:
         from voiceassist.store.clip import cut_clip
 

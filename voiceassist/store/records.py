@@ -153,6 +153,14 @@ def _break(conn: Connection, d: Mapping[str, Any]) -> None:
     _insert(conn, "agent_breaks", d, ("id", "agent", "at", "kind", "minutes", "hard_calls"))
 
 
+FEEDBACK_COLUMNS = ("id", "created_at", "call_id", "call_ref", "at_ms", "cue", "verdict", "note",
+                    "agent", "workstation")
+
+
+def _cue_feedback(conn: Connection, d: Mapping[str, Any]) -> None:
+    _insert(conn, "cue_feedback", d, FEEDBACK_COLUMNS)
+
+
 WRITERS: dict[str, Callable[[Connection, Mapping[str, Any]], None]] = {
     "call_start": _call_start,
     "call_end": _call_end,
@@ -164,6 +172,7 @@ WRITERS: dict[str, Callable[[Connection, Mapping[str, Any]], None]] = {
     "incident_clip": _incident_clip,
     "alert": _alert,
     "break": _break,
+    "cue_feedback": _cue_feedback,
 }
 
 

@@ -144,6 +144,24 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX alerts_call ON alerts (call_id)",
         ),
     ),
+    Migration(
+        3,
+        "cue feedback from the agent's panel (\"this cue was wrong\", for QA)",
+        (
+            """CREATE TABLE cue_feedback (
+                id TEXT PRIMARY KEY,
+                created_at BIGINT NOT NULL,
+                call_id TEXT NOT NULL,
+                call_ref TEXT NOT NULL,
+                at_ms BIGINT NOT NULL,
+                cue TEXT NOT NULL,
+                verdict TEXT NOT NULL,
+                note TEXT NOT NULL DEFAULT '',
+                agent TEXT NOT NULL,
+                workstation TEXT NOT NULL)""",
+            "CREATE INDEX cue_feedback_call ON cue_feedback (call_id)",
+        ),
+    ),
 )
 
 #: The schema version this code needs.

@@ -212,7 +212,7 @@ class Store:
         counts: dict[str, int] = {}
         with self.conn.transaction() as conn:
             calls = "SELECT id FROM calls WHERE caller_id = ?"
-            for table in ("cue_events", "transcripts"):
+            for table in ("cue_events", "transcripts", "cue_feedback"):
                 counts[table] = conn.execute(f"DELETE FROM {table} WHERE call_id IN ({calls})", [cid])
             for table in ("incidents", "alerts"):
                 counts[table] = conn.execute(
@@ -327,7 +327,7 @@ class Store:
     def count(self, table: str) -> int:
         """Rows in one of the store's tables (for status and tests)."""
         if table not in {"calls", "cue_events", "transcripts", "flag_hits", "caller_flags", "incidents",
-                         "alerts", "agent_breaks"}:
+                         "alerts", "agent_breaks", "cue_feedback"}:
             raise UsageError(f"unknown table {table}")
         return int(self.conn.query(f"SELECT COUNT(*) FROM {table}")[0][0])
 

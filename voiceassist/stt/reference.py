@@ -1,12 +1,15 @@
 """Reference transcripts (WebVTT or JSONL) and a recogniser that replays them in audio time.
 
 WebVTT: cues with ``start --> end`` timings; ``<v caller>`` / ``<v agent>`` voice tags name the
-speaker (no tag = caller); other tags are dropped.
+speaker (no tag = caller); other tags are dropped. The call's language, when the file names it:
+a ``Language: es`` header line, or a first ``NOTE es: title`` block (as ``scripts/make_calls.py``
+writes) (:func:`transcript_lang`).
 
 JSONL (``*.jsonl``): one utterance per line,
 ``{"speaker": "caller", "start_ms": 1200, "end_ms": 2900, "text": "...",
 "words": [{"text": "...", "start_ms": ..., "end_ms": ..., "conf": 1.0}, ...]}`` with
-``words`` optional. Blank lines are ignored.
+``words`` optional; a ``"lang": "es"`` field on any line names the call's language. Blank lines
+are ignored.
 
 Without word times, an utterance's time is shared among its words by their length. The
 recogniser emits, as call time passes, a partial each time a word's end passes, then the final
@@ -86,6 +89,8 @@ def parse_vtt(text: str, source: str = "<vtt>") -> list[RefUtterance]:
         raise TranscriptError(f"{source}:1: a WebVTT file must start with 'WEBVTT'")
     out: list[RefUtterance] = []
     i = 1
+    while i < len(lines) and lines[i].strip() and "-->" not in lines[i]:
+        i += 1  # header lines up to the first blank line (``Kind: captions``, ``Language: es``)
     while i < len(lines):
         line = lines[i]
         if not line.strip():
@@ -295,6 +300,37 @@ class ReferenceRecognizer:
         self._next += 1
         self._words_done = 0
         return event
+
+
+_VTT_LANG = re.compile(r"^(?:Language:\s*([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*\s*$|NOTE\s+([a-z]{2}):)")
+
+
+def transcript_lang(path: Path | str) -> str | None:
+    """The call language a transcript names (lower-case primary tag: ``es``), or None.
+
+    WebVTT: a ``Language: es`` (or ``es-ES``) line in the header, or a ``NOTE es: ...`` block
+    before the first cue. JSONL: the first line with a ``"lang"`` string. An unreadable file gives
+    None (:func:`load_transcript` reports it)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        return None
+    if Path(path).suffix.lower() == ".vtt" or text.lstrip().startswith("WEBVTT"):
+        for line in text.splitlines()[1:]:
+            if "-->" in line:
+                return None  # the cues began: no language named before them
+            m = _VTT_LANG.match(line.strip())
+            if m:
+                return (m.group(1) or m.group(2)).lower()
+        return None
+    for line in text.splitlines():
+        try:
+            obj = json.loads(line) if line.strip() else None
+        except json.JSONDecodeError:
+            return None
+        if isinstance(obj, dict) and isinstance(obj.get("lang"), str) and obj["lang"].strip():
+            return obj["lang"].strip().split("-")[0].split("_")[0].lower()
+    return None
 
 
 def find_transcript_beside(audio: Path) -> Path | None:
