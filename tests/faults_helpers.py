@@ -73,7 +73,8 @@ def pg_paused() -> Iterator[list[int]]:
 
 
 def live_call(tmp_path: Path, recorder: Any, *, caller_id: str | None = None,
-              renderer: TtsRenderer | None = None, cues: bool = False) -> tuple[LiveCall, list[dict[str, Any]]]:
+              renderer: TtsRenderer | None = None,
+              cues: bool = False) -> tuple[LiveCall, list[dict[str, Any]]]:
     """One ``run`` of the English demo call on fake devices (no pacing), store ``recorder``;
     returns the loop and its call log."""
     samples, _ = sf.read(str(CALL), dtype="int16")

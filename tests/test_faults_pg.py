@@ -79,7 +79,8 @@ def test_a_paused_postgres_never_stalls_the_call_loop_and_loses_nothing(pg_url: 
     expected = sum(stored_cues(log) for log in logs)
     report("postgres_sigstop", calls=3, acknowledged=stats.enqueued, spooled=stats.spooled,
            replayed=stats.replayed, cues_shown=sum(1 for log in logs for e in log if e["type"] == "cue"),
-           cue_events_stored=db["cue_events"], lost=expected - db["cue_events"], reads_missed=rec.reads.missed)
+           cue_events_stored=db["cue_events"], lost=expected - db["cue_events"],
+           reads_missed=rec.reads.missed)
     assert stats.dropped == 0 and stats.lost == 0
     assert db["calls"] == 3 and db["open_calls"] == 0
     assert db["cue_events"] == db["distinct_cue_events"] == expected
