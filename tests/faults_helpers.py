@@ -11,7 +11,7 @@ import io
 import json
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,10 +73,10 @@ def pg_paused() -> Iterator[list[int]]:
 
 
 def live_call(tmp_path: Path, recorder: Any, *, caller_id: str | None = None,
-              renderer: TtsRenderer | None = None,
-              cues: bool = False) -> tuple[LiveCall, list[dict[str, Any]]]:
-    """One ``run`` of the English demo call on fake devices (no pacing), store ``recorder``;
-    returns the loop and its call log."""
+              renderer: TtsRenderer | None = None, bank: CueBank | None = None,
+              phrases: Sequence[str] = (), cues: bool = False) -> tuple[LiveCall, list[dict[str, Any]]]:
+    """One ``run`` of the English demo call on fake devices (no pacing), store ``recorder``,
+    cue ``bank`` (rendering ``phrases`` at start-up); returns the loop and its call log."""
     samples, _ = sf.read(str(CALL), dtype="int16")
     system = FakeAudioSystem()
     system.add_input("Fake caller line", samples, RATE, default=True, pace=0.0)
@@ -90,9 +90,9 @@ def live_call(tmp_path: Path, recorder: Any, *, caller_id: str | None = None,
 
     seams = Seams(source=source, output=FakeOutputDevice("fake headset"),
                   recognizer=lambda: ReferenceRecognizer(utts, "caller"), engine=lambda: load_engine("en"),
-                  bank=CueBank("en", cache=CueCache(renderer or TtsRenderer(), tmp_path / "cache"),
-                               rate_hz=RATE),
-                  recorder=recorder, flagged_engine=lambda adj: load_engine("en"))
+                  bank=bank or CueBank("en", cache=CueCache(renderer or TtsRenderer(), tmp_path / "cache"),
+                                       rate_hz=RATE),
+                  phrases=phrases, recorder=recorder, flagged_engine=lambda adj: load_engine("en"))
     call = LiveCall(cfg, seams, Screen(io.StringIO(), live=False))
     assert call.run() == 0
     return call, read_log(call.summary.logs[-1])

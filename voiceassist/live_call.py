@@ -294,6 +294,9 @@ class RunSummary:
     end_reason: str = ""
 
 
+#: One overall deadline for rendering the cue voices in the background at start-up, s.
+PREPARE_DEADLINE_S = 120.0
+
 #: Audio kept before the first voiced frames beyond the VAD pre-roll when a call starts after a
 #: silence, ms: the new call's own VAD settles on it before the speech.
 LEAD_IN_MS = 500
@@ -347,6 +350,9 @@ class LiveCall:
         self._heard = False  # the current call has had speech
         self._quiet_ms = 0  # call time when the last speech segment ended
         self._between: _Between | None = None
+        self._notices_shown = 0
+        #: The thread rendering the cue voices at start-up (None when nothing to render).
+        self.preparing: threading.Thread | None = None
 
     @property
     def call_origin(self) -> int:
@@ -359,6 +365,13 @@ class LiveCall:
             if self._log is not None:
                 self._log.write(item)
 
+    def _show_notices(self) -> None:
+        """The bank's one-line notices (voice fallback, TTS trouble) not shown yet."""
+        notices = self.seams.bank.notices
+        while self._notices_shown < len(notices):
+            self.screen.note(notices[self._notices_shown])
+            self._notices_shown += 1
+
     def _on_event(self, event: Event) -> None:
         self._write(event)
         if isinstance(event, Cue):
@@ -368,6 +381,7 @@ class LiveCall:
             self.screen.cue(event, muted=muted)
             if self.cfg.cues_enabled:
                 sound = self.seams.bank.sound_for(event.say, event.severity)
+                self._show_notices()
                 self.player.play(sound, cue=event, trigger_wall_s=self._t0 + event.at_ms / 1000.0)
         elif isinstance(event, SpeechSegment):
             if event.kind == "start":
@@ -586,14 +600,11 @@ class LiveCall:
         """Run until the end; returns the exit code (0, 130 after Ctrl-C/SIGTERM, 7 device lost)."""
         bank = self.seams.bank
         if self.cfg.cues_enabled and self.seams.phrases:
-            report = bank.prepare(self.seams.phrases)
-            if report.rendered:
-                log.info("rendered %d cue phrases", report.rendered)
-            for phrase in self.seams.phrases:  # ready-to-play sounds: no work when a cue fires
-                bank.sound_for(phrase, "warn")
-                bank.sound_for(phrase, "urgent")
-        for notice in bank.notices:
-            self.screen.note(notice)
+            # Listening starts at once; the voices are rendered meanwhile (a cue before its
+            # phrase is ready, or while the engine hangs, is the earcon and the screen line).
+            self.preparing = bank.prepare_in_background(self.seams.phrases,
+                                                        deadline_s=PREPARE_DEADLINE_S)
+        self._show_notices()
         self.player.start()
         self.player.flush(0.2)
         source = self.seams.source(self.cfg, self._on_status)
