@@ -155,6 +155,10 @@ class CallRecorder:
         self._history: tuple[str, Future[tuple[int | None, list[tuple[str, int]]]] | None] | None = None
         self._hard_calls: deque[tuple[int, str, str]] = deque(maxlen=1000)  # (ended_at, uid, agent)
         self._breaks: dict[str, int] = {}  # agent -> last break epoch ms
+        # Calls a previous process on this workstation left open (killed mid-call) are closed as
+        # interrupted; written after any orphaned spool of that process is replayed.
+        now = self._now_ms()
+        self._submit("close_interrupted", {"workstation": self.workstation, "before": now, "ended_at": now})
 
     @classmethod
     def open(cls, config: StoreConfig, **kwargs: Any) -> CallRecorder:

@@ -153,6 +153,16 @@ def _break(conn: Connection, d: Mapping[str, Any]) -> None:
     _insert(conn, "agent_breaks", d, ("id", "agent", "at", "kind", "minutes", "hard_calls"))
 
 
+def _close_interrupted(conn: Connection, d: Mapping[str, Any]) -> None:
+    """Calls of this workstation left open by a process that died (kill -9, power loss): ended
+    as ``interrupted`` at ``ended_at``, the moment the next start noticed (idempotent)."""
+    conn.execute(
+        "UPDATE calls SET ended_at = ?, end_reason = 'interrupted' WHERE workstation = ?"
+        " AND ended_at IS NULL AND started_at < ?",
+        [d["ended_at"], d["workstation"], d["before"]],
+    )
+
+
 WRITERS: dict[str, Callable[[Connection, Mapping[str, Any]], None]] = {
     "call_start": _call_start,
     "call_end": _call_end,
@@ -164,6 +174,7 @@ WRITERS: dict[str, Callable[[Connection, Mapping[str, Any]], None]] = {
     "incident_clip": _incident_clip,
     "alert": _alert,
     "break": _break,
+    "close_interrupted": _close_interrupted,
 }
 
 
