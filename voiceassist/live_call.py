@@ -294,6 +294,9 @@ class RunSummary:
     end_reason: str = ""
 
 
+#: Longest wait between two tries of a device that was missing at start, s.
+START_RETRY_MAX_S = 10.0
+
 #: One overall deadline for rendering the cue voices in the background at start-up, s.
 PREPARE_DEADLINE_S = 120.0
 
@@ -351,6 +354,8 @@ class LiveCall:
         self._quiet_ms = 0  # call time when the last speech segment ended
         self._between: _Between | None = None
         self._notices_shown = 0
+        #: First wait before retrying a device missing at start, s (doubles up to START_RETRY_MAX_S).
+        self.start_retry_s = 1.0
         #: The thread rendering the cue voices at start-up (None when nothing to render).
         self.preparing: threading.Thread | None = None
 
@@ -596,6 +601,23 @@ class LiveCall:
         b.agent = None if agent is None else agent[usable:].copy()
         return block.end_sample
 
+    def _open_source(self) -> BlockSource:
+        """The capture source. With ``on_device_lost = retry`` a device missing at start (a
+        headset not yet plugged in at login) is waited for, retried with a growing interval up
+        to :data:`START_RETRY_MAX_S`, instead of ending the run with exit 7."""
+        attempt = 0
+        while True:
+            try:
+                return self.seams.source(self.cfg, self._on_status)
+            except DeviceError as exc:
+                if self.cfg.on_device_lost != "retry" or self._quit:
+                    raise
+                if attempt == 0:
+                    log.warning("%s; waiting for the device (audio.on_device_lost = retry)", exc.message)
+                    self.screen.note(f"{exc.message}; waiting for it (audio.on_device_lost = retry)")
+                attempt += 1
+                time.sleep(min(self.start_retry_s * 2 ** min(attempt - 1, 10), START_RETRY_MAX_S))
+
     def run(self) -> int:
         """Run until the end; returns the exit code (0, 130 after Ctrl-C/SIGTERM, 7 device lost)."""
         bank = self.seams.bank
@@ -607,7 +629,7 @@ class LiveCall:
         self._show_notices()
         self.player.start()
         self.player.flush(0.2)
-        source = self.seams.source(self.cfg, self._on_status)
+        source = self._open_source()
         self._source = source
         signalled = threading.Event()
         reason = "eof"
