@@ -21,7 +21,7 @@ from voiceassist.events import Transcript
 UNSEEN = [
     ("en", "after your shift i will be there and you will get hurt", "threat"),
     ("es", "voy a esperarte a la salida y te vas a enterar", "threat"),
-    ("pl", "przyjdę do was i was pobiję", "threat"),
+    ("pl", "po pracy będę czekał pod waszym biurem i dostaniesz za swoje", "threat"),
 ]
 BENIGN = [
     ("en", "my parcel still has not arrived and i want a refund"),

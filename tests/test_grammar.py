@@ -41,6 +41,15 @@ UNSEEN = [
     ("it", "hate", "le lesbiche non sono normali"),
     ("it", "threat", "torno sotto casa tua e ammazzarti"),
     ("it", "sexism", "le femministe secondo me sono delle cretine"),
+    ("pl", "racism", "wietnamczycy szczerze mówiąc są zwykłymi złodziejami"),
+    ("pl", "hate", "lesbijki nie są normalne"),
+    ("pl", "threat", "przyjedziemy pod twój dom i cię zatłukę"),
+    ("pl", "sexism", "feministki moim zdaniem to idiotki"),
+    ("pl", "hate", "czemu nie wygonimy tych pedałów"),
+    ("ko", "racism", "흑인들은 원래 다 원숭이야"),
+    ("ko", "hate", "트랜스젠더들은 사라져야 돼"),
+    ("ko", "threat", "찾아가서 진짜 너 박살낸다"),
+    ("ko", "sexism", "페미들은 하나같이 정신병자야"),
 ]
 
 #: (lang, utterance): the same slots behind a guard, or in a neutral or positive frame.
@@ -60,6 +69,14 @@ QUIET = [
     ("it", "i rumeni non sono parassiti"),
     ("it", "mia zia dice che le lesbiche non sono normali"),
     ("it", "le femministe sono molto brave"),
+    ("pl", "wietnamczycy nie są złodziejami"),
+    ("pl", "sąsiad mówi że lesbijki nie są normalne"),
+    ("pl", "przyjedziemy pod twój dom i odbierzemy router"),
+    ("pl", "feministki są bardzo mądre"),
+    ("ko", "흑인들은 원숭이가 아니다"),
+    ("ko", "남편이 트랜스젠더들은 사라져야 한다고 해서 싸웠어요"),
+    ("ko", "찾아가서 서류 받아올게요"),
+    ("ko", "난민들 쓰레기 버리는 곳 알려주세요"),
 ]
 
 _ENGINES: dict[str, object] = {}

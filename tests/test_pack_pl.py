@@ -168,8 +168,14 @@ def test_polish_l_with_stroke_stays_distinct() -> None:
 
 def test_one_ambiguous_remark_is_quiet_and_a_second_cues() -> None:
     assert not run("jak na ukrainkę to nawet dobrze pani mówi")
-    cues = run("jak na ukrainkę to nawet dobrze pani mówi", "wszyscy ukraińcy to złodzieje")
+    cues = run("jak na ukrainkę to nawet dobrze pani mówi", "ukraińcy zabierają nam pracę")
     assert [c.cue for c in cues if c.category == "racism"] == ["ask_what_they_mean"]
+
+
+def test_a_blanket_slur_on_a_group_is_not_ambiguous() -> None:
+    """'All Ukrainians are thieves' is a racist claim on its own (grammar: group x criminal noun)."""
+    cues = run("wszyscy ukraińcy to złodzieje")
+    assert [c.cue for c in cues if c.category == "racism"] == ["refuse_request", "cite_policy"]
 
 
 def test_profanity_at_a_device_needs_a_stream() -> None:
