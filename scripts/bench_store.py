@@ -94,7 +94,8 @@ def worker(argv: list[str]) -> int:
     r.close(timeout_s=60)
     s = r.writer.stats
     print(json.dumps({"name": args.name, "calls": calls, "enqueued": s.enqueued, "committed": s.committed,
-                      "dropped": s.dropped, "spooled": s.spooled, "rejected": s.rejected}))
+                      "dropped": s.dropped, "spooled": s.spooled, "rejected": s.rejected,
+                      "last_error": r.writer.last_error}))
     return 0 if s.dropped == 0 and s.rejected == 0 else 1
 
 

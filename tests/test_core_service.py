@@ -33,12 +33,29 @@ def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
 def test_install_writes_user_unit_without_systemd(tmp_path: Path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setattr(service.shutil, "which", lambda name: None)
-    assert main(["service", "install"]) == 0
+    # The unit is written, but nothing enables it: exit 1 with what to run (before: exit 0).
+    assert main(["service", "install"]) == 1
     unit = tmp_path / ".config" / "systemd" / "user" / "voiceassist.service"
     assert unit.is_file()
-    assert "systemctl --user daemon-reload" in capsys.readouterr().out
+    err = capsys.readouterr().err
+    assert "not enabled" in err and "systemctl --user daemon-reload" in err
     assert main(["service", "uninstall"]) == 0
     assert not unit.exists()
+
+
+def test_install_that_cannot_enable_the_unit_fails(tmp_path: Path, monkeypatch, capsys) -> None:
+    """systemctl is there but refuses (no user session bus): exit 1 and the reason, not 0."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setattr(service.shutil, "which", lambda name: "/bin/systemctl")
+
+    def refuse(cmd, **kwargs):  # type: ignore[no-untyped-def]
+        ok = "daemon-reload" in cmd
+        return subprocess.CompletedProcess(cmd, 0 if ok else 1, "", "" if ok else "Failed to connect to bus")
+
+    monkeypatch.setattr(service.subprocess, "run", refuse)
+    assert main(["service", "install"]) == 1
+    err = capsys.readouterr().err
+    assert "enabling failed" in err and "Failed to connect to bus" in err
 
 
 def test_install_with_missing_config_is_a_config_error(tmp_path: Path, monkeypatch, capsys) -> None:

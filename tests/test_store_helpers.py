@@ -91,6 +91,7 @@ class Clock:
 
 
 def config(url: str, tmp_path: Path, **changes: Any) -> StoreConfig:
+    changes.setdefault("read_deadline_ms", 10_000)  # loaded CI machines; the fault tests set a short one
     return StoreConfig(url=url, spool_dir=tmp_path / "spool", retry_s=0.1, **changes)
 
 

@@ -62,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _log_fatal(text: str) -> None:
+    """The fatal error in ``log.file`` too (a service's only record); stderr already has it."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            handler.handle(logging.LogRecord("voiceassist", logging.ERROR, __file__, 0, text, None, None))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     parser = build_parser()
@@ -80,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"voiceassist: error: {exc.message}", file=sys.stderr)
         if exc.hint:
             print(f"voiceassist: hint: {exc.hint}", file=sys.stderr)
+        _log_fatal(f"fatal: {exc.message} (exit {int(exc.code)})")
         return int(exc.code)
     except KeyboardInterrupt:
         print("voiceassist: interrupted", file=sys.stderr)

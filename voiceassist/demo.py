@@ -355,6 +355,7 @@ def run_demo(
         out.flush()
         if call.lang not in banks:
             banks[call.lang] = bank_factory(call.lang)
+            banks[call.lang].voice()  # chosen now, so its notices (fallback, broken list) show here
             for note in banks[call.lang].notices:
                 out.write(f"  note: {note}\n")
         caller_rec, agent_rec = _recognizers(call, opts.asr, result.notes, out, models)

@@ -298,6 +298,12 @@ class RunSummary:
     end_reason: str = ""
 
 
+#: Longest wait between two tries of a device that was missing at start, s.
+START_RETRY_MAX_S = 10.0
+
+#: One overall deadline for rendering the cue voices in the background at start-up, s.
+PREPARE_DEADLINE_S = 120.0
+
 #: Audio kept before the first voiced frames beyond the VAD pre-roll when a call starts after a
 #: silence, ms: the new call's own VAD settles on it before the speech.
 LEAD_IN_MS = 500
@@ -351,6 +357,11 @@ class LiveCall:
         self._heard = False  # the current call has had speech
         self._quiet_ms = 0  # call time when the last speech segment ended
         self._between: _Between | None = None
+        self._notices_shown = 0
+        #: First wait before retrying a device missing at start, s (doubles up to START_RETRY_MAX_S).
+        self.start_retry_s = 1.0
+        #: The thread rendering the cue voices at start-up (None when nothing to render).
+        self.preparing: threading.Thread | None = None
 
     @property
     def call_origin(self) -> int:
@@ -377,6 +388,13 @@ class LiveCall:
                 "speaking": self._caller_speaking, "level_db": round(max(-90.0, self._level_db), 1),
                 "headset_ok": self.player.device_ok, "position_ms": self.position * 1000 // RATE_HZ}
 
+    def _show_notices(self) -> None:
+        """The bank's one-line notices (voice fallback, TTS trouble) not shown yet."""
+        notices = self.seams.bank.notices
+        while self._notices_shown < len(notices):
+            self.screen.note(notices[self._notices_shown])
+            self._notices_shown += 1
+
     def _on_event(self, event: Event) -> None:
         self._write(event)
         if isinstance(event, Cue):
@@ -386,6 +404,7 @@ class LiveCall:
             self.screen.cue(event, muted=muted)
             if self.cfg.cues_enabled:
                 sound = self.seams.bank.sound_for(event.say, event.severity)
+                self._show_notices()
                 self.player.play(sound, cue=event, trigger_wall_s=self._t0 + event.at_ms / 1000.0)
         elif isinstance(event, SpeechSegment):
             if event.kind == "start":
@@ -624,21 +643,35 @@ class LiveCall:
         b.agent = None if agent is None else agent[usable:].copy()
         return block.end_sample
 
+    def _open_source(self) -> BlockSource:
+        """The capture source. With ``on_device_lost = retry`` a device missing at start (a
+        headset not yet plugged in at login) is waited for, retried with a growing interval up
+        to :data:`START_RETRY_MAX_S`, instead of ending the run with exit 7."""
+        attempt = 0
+        while True:
+            try:
+                return self.seams.source(self.cfg, self._on_status)
+            except DeviceError as exc:
+                if self.cfg.on_device_lost != "retry" or self._quit:
+                    raise
+                if attempt == 0:
+                    log.warning("%s; waiting for the device (audio.on_device_lost = retry)", exc.message)
+                    self.screen.note(f"{exc.message}; waiting for it (audio.on_device_lost = retry)")
+                attempt += 1
+                time.sleep(min(self.start_retry_s * 2 ** min(attempt - 1, 10), START_RETRY_MAX_S))
+
     def run(self) -> int:
         """Run until the end; returns the exit code (0, 130 after Ctrl-C/SIGTERM, 7 device lost)."""
         bank = self.seams.bank
         if self.cfg.cues_enabled and self.seams.phrases:
-            report = bank.prepare(self.seams.phrases)
-            if report.rendered:
-                log.info("rendered %d cue phrases", report.rendered)
-            for phrase in self.seams.phrases:  # ready-to-play sounds: no work when a cue fires
-                bank.sound_for(phrase, "warn")
-                bank.sound_for(phrase, "urgent")
-        for notice in bank.notices:
-            self.screen.note(notice)
+            # Listening starts at once; the voices are rendered meanwhile (a cue before its
+            # phrase is ready, or while the engine hangs, is the earcon and the screen line).
+            self.preparing = bank.prepare_in_background(self.seams.phrases,
+                                                        deadline_s=PREPARE_DEADLINE_S)
+        self._show_notices()
         self.player.start()
         self.player.flush(0.2)
-        source = self.seams.source(self.cfg, self._on_status)
+        source = self._open_source()
         self._source = source
         signalled = threading.Event()
         reason = "eof"

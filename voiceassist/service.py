@@ -77,10 +77,21 @@ def _check_configs(config: Path | None) -> None:
                           hint="fix the file; `voiceassist config check FILE` lists every problem")
 
 
+#: How the message of a unit that was written but not enabled starts.
+NOT_ENABLED = "not enabled"
+
+
+def enabled(message: str) -> bool:
+    """False when :func:`install`'s ``message`` says the unit could not be enabled."""
+    return not message.startswith(NOT_ENABLED)
+
+
 def install(*, config: Path | None = None, enable: bool = True) -> tuple[Path, str]:
     """Write the unit file and, when a user systemd is reachable, enable and start it.
 
     Returns the unit path and a human message on what was done (or what to run by hand).
+    Use :func:`enabled` on the message's outcome: a unit that could not be enabled is reported by
+    ``service install`` with exit 1.
     """
     if config is not None and not config.is_file():
         raise ConfigError(f"config file {config} does not exist", hint="create it or leave out --config")
@@ -94,13 +105,14 @@ def install(*, config: Path | None = None, enable: bool = True) -> tuple[Path, s
     if reload is None or reload.returncode != 0:
         why = "systemctl not found" if reload is None else (reload.stderr.strip() or "no user session bus")
         return path, (
-            f"wrote {path}, but could not reach the user's systemd ({why}); in the agent's desktop "
-            f"session run: systemctl --user daemon-reload && systemctl --user enable --now {UNIT_NAME}"
+            f"{NOT_ENABLED}: wrote {path}, but could not reach the user's systemd ({why}); in the "
+            f"agent's desktop session run: systemctl --user daemon-reload && "
+            f"systemctl --user enable --now {UNIT_NAME}"
         )
     started = _systemctl("enable", "--now", UNIT_NAME)
     if started is None or started.returncode != 0:
         err = started.stderr.strip() if started else "systemctl not found"
-        return path, f"wrote {path}, but enabling failed: {err}"
+        return path, f"{NOT_ENABLED}: wrote {path}, but enabling failed: {err}"
     return path, f"installed and started {UNIT_NAME} (logs: journalctl --user -u {UNIT_NAME})"
 
 

@@ -71,7 +71,7 @@ def run_render(args: argparse.Namespace) -> int:
         for notice in bank.notices:
             print(f"{lang}: note: {notice}")
         voice = bank.voice()
-        voice_txt = f"voice {voice.voice_id}" if voice else "no voice"
+        voice_txt = f"voice {voice.voice_id or 'default'}" if voice else "no voice"
         print(f"{lang}: {len(set(texts.values()))} phrases, {report.rendered} rendered, "
               f"{report.reused} already cached ({voice_txt}, {bank.rate_wpm} wpm, "
               f"{time.monotonic() - t0:.1f} s)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,9 @@ def register(sub: Any) -> None:
 
 def run_install(args: argparse.Namespace) -> int:
     _path, message = service.install(config=args.config, enable=not args.no_enable)
+    if not service.enabled(message):  # the service would not start at login: say so, fail
+        print(f"voiceassist: error: service {message}", file=sys.stderr)
+        return int(ExitCode.CHECK_FAILED)
     print(message)
     return int(ExitCode.OK)
 

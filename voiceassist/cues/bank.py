@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ import numpy as np
 from voiceassist.cues.cache import CueCache
 from voiceassist.cues.earcons import GAP_MS, earcon, earcon_for
 from voiceassist.cues.level import Samples, fade, normalize_peak, resample, silence, trim_silence
-from voiceassist.cues.tts import TtsError, TtsRenderer
+from voiceassist.cues.tts import DEFAULT_VOICE, TtsError, TtsRenderer
 from voiceassist.cues.voices import VoiceChoice, choose_voice
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,9 @@ class CueBank:
         self._voice_error: str = ""
         self._voice_done = False
         self._sounds: dict[tuple[str, str], CueSound] = {}
+        #: Whispered words per phrase, shared by the routine and the urgent sound.
+        self._words: dict[str, Samples] = {}
+        self._preparing = False
         self._lock = threading.Lock()
 
     @property
@@ -105,8 +109,14 @@ class CueBank:
             self._voice = choose_voice(self.lang, self.renderer.voices())
         except TtsError as exc:
             self._voice_error = exc.message
+            self._voice_done = False  # asked again next time: the engine may come back
             self._notice(f"cue voices unavailable ({exc.message}); cues will be tones only")
             return None
+        except Exception as exc:  # a broken voice list, e.g. a voice file with a non-UTF-8 name
+            self._voice = VoiceChoice(DEFAULT_VOICE, "the engine's default voice", self.lang, "", True)
+            self._notice(f"could not read the text-to-speech voice list ({type(exc).__name__}: {exc}); "
+                         "cues use the engine's default voice")
+            return self._voice
         if self._voice is None:
             self._voice_error = "no text-to-speech voice installed"
             self._notice("no text-to-speech voice installed; cues will be tones only "
@@ -129,6 +139,11 @@ class CueBank:
             self.notices.append(msg)
 
     def _speech(self, say: str) -> Samples:
+        """The whispered words of ``say`` (built once per phrase, shared by both earcons)."""
+        with self._lock:
+            ready = self._words.get(say)
+        if ready is not None:
+            return ready
         choice = self.voice()
         if choice is None:
             raise TtsError(self._voice_error or "text-to-speech unavailable")
@@ -136,42 +151,56 @@ class CueBank:
         words = trim_silence(raw, raw_rate)
         if words.size == 0 or float(np.max(np.abs(words))) < 1e-4:
             raise TtsError(f"text-to-speech produced silence for {say!r}")
-        words = fade(resample(words, raw_rate, self.rate_hz), self.rate_hz)
-        return normalize_peak(words, self.gain_dbfs)
+        words = normalize_peak(fade(resample(words, raw_rate, self.rate_hz), self.rate_hz), self.gain_dbfs)
+        with self._lock:
+            self._words[say] = words
+        return words
 
     def sound_for(self, say: str, severity: str = "warn") -> CueSound:
-        """The sound for a cue; never raises (TTS failure -> earcon alone, ``speech=False``)."""
+        """The sound for a cue; never raises (TTS failure -> earcon alone, ``speech=False``).
+        While :meth:`prepare_in_background` runs, a phrase it has not reached yet is the earcon
+        alone at once (the call never waits for the renderer)."""
         key = (say, "urgent" if severity == "urgent" else "routine")
         with self._lock:
             cached = self._sounds.get(key)
             if cached is not None:
                 return cached
-            kind = earcon_for(severity)
-            parts: list[Samples] = []
-            if kind == "urgent" or self.soft_earcon:
-                parts += [earcon(kind, self.rate_hz, self.gain_dbfs), silence(GAP_MS, self.rate_hz)]
-            error = ""
-            try:
-                parts.append(self._speech(say))
-            except TtsError as exc:
-                error = exc.message
-                log.warning("cue %r: %s; playing the tone only", say, error)
-                # Earcon alone: make sure even the soft-earcon-off setting gives a sound.
-                if not parts:
-                    parts = [earcon(kind, self.rate_hz, self.gain_dbfs)]
-            sound = CueSound(say, severity, np.concatenate(parts).astype(np.float32), self.rate_hz,
-                             speech=not error, error=error)
-            if not error:  # failures are retried next time (the engine may come back)
+            waiting = self._preparing and say not in self._words
+        kind = earcon_for(severity)
+        parts: list[Samples] = []
+        if kind == "urgent" or self.soft_earcon:
+            parts += [earcon(kind, self.rate_hz, self.gain_dbfs), silence(GAP_MS, self.rate_hz)]
+        error = ""
+        try:
+            if waiting:
+                raise TtsError("cue voices are still being prepared")
+            parts.append(self._speech(say))
+        except TtsError as exc:
+            error = exc.message
+            log.warning("cue %r: %s; playing the tone only", say, error)
+            # Earcon alone: make sure even the soft-earcon-off setting gives a sound.
+            if not parts:
+                parts = [earcon(kind, self.rate_hz, self.gain_dbfs)]
+        sound = CueSound(say, severity, np.concatenate(parts).astype(np.float32), self.rate_hz,
+                         speech=not error, error=error)
+        if not error:  # failures are retried next time (the engine may come back)
+            with self._lock:
                 self._sounds[key] = sound
-            return sound
+        return sound
 
-    def prepare(self, texts: Iterable[str]) -> PrepareReport:
-        """Render every phrase ahead of time (cached ones are only checked). Never raises."""
+    def prepare(self, texts: Iterable[str], *, deadline_s: float | None = None) -> PrepareReport:
+        """Render every phrase ahead of time (cached ones are only checked), within one overall
+        ``deadline_s`` (None: no limit); stops at the first failure of a hung engine (the rest
+        would fail the same way). Never raises."""
         report = PrepareReport()
         choice = self.voice()
+        end = None if deadline_s is None else time.monotonic() + deadline_s
         for say in dict.fromkeys(texts):
-            if choice is None:
-                report.failed.append(f"{say}: {self._voice_error}")
+            if choice is None or self.renderer.hung or (end is not None and time.monotonic() > end):
+                why = self._voice_error if choice is None else (
+                    "text-to-speech engine stopped responding" if self.renderer.hung
+                    else "start-up render deadline passed")
+                report.failed.append(f"{say}: {why}")
                 continue
             if self.cache.has(say, choice.voice_id, self.rate_wpm):
                 report.reused += 1
@@ -182,6 +211,36 @@ class CueBank:
             except TtsError as exc:
                 report.failed.append(f"{say}: {exc.message}")
         return report
+
+    def prepare_in_background(self, texts: Iterable[str], *, deadline_s: float = 120.0) -> threading.Thread:
+        """Render and build every phrase on a daemon thread (one overall ``deadline_s``) while
+        the call starts listening; returns the thread (``join`` it to wait)."""
+        phrases = list(dict.fromkeys(texts))
+        with self._lock:
+            self._preparing = True
+
+        def work() -> None:
+            try:
+                report = self.prepare(phrases, deadline_s=deadline_s)
+                if report.rendered:
+                    log.info("rendered %d cue phrases", report.rendered)
+                if report.failed:
+                    log.warning("%d cue phrases not prepared (first: %s); they are tried again when "
+                                "they are needed", len(report.failed), report.failed[0])
+                with self._lock:
+                    self._preparing = False
+                for say in phrases:  # ready-to-play sounds: no work when a cue fires
+                    if self.renderer.hung:
+                        break
+                    self.sound_for(say, "warn")
+                    self.sound_for(say, "urgent")
+            finally:
+                with self._lock:
+                    self._preparing = False
+
+        thread = threading.Thread(target=work, name="cue-prepare", daemon=True)
+        thread.start()
+        return thread
 
 
 def reset_announcements() -> None:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
@@ -42,6 +43,8 @@ T = TypeVar("T")
 
 #: Longest wait for one render (or for engine start-up), seconds.
 DEFAULT_TIMEOUT_S = 20.0
+#: Voice id meaning "whatever voice the engine starts with" (the voice list could not be read).
+DEFAULT_VOICE = ""
 
 
 class TtsError(VoiceAssistError):
@@ -80,10 +83,14 @@ class TtsRenderer:
         self.driver = driver
         self.timeout_s = timeout_s
         self.renders = 0
+        #: Jobs given up after waiting ``timeout_s`` (a hung engine costs one, then renders fail fast).
+        self.timeouts = 0
         self._jobs: queue.Queue[tuple[Callable[[Any], Any], Future[Any]] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._broken: str | None = None
+        #: The job that passed its timeout, until it returns.
+        self._stuck: Future[Any] | None = None
 
     # -- owner thread ---------------------------------------------------------------------
     def _start(self) -> None:
@@ -93,6 +100,29 @@ class TtsRenderer:
                 self._thread.start()
 
     def _owner(self) -> None:
+        engine = self._init_engine()
+        retry_at, backoff = time.monotonic() + 1.0, 1.0
+        while True:
+            item = self._jobs.get()
+            if item is None:
+                return
+            func, fut = item
+            if not fut.set_running_or_notify_cancel():
+                continue
+            if engine is None and time.monotonic() >= retry_at:  # probe again, with backoff
+                engine = self._init_engine()
+                backoff = min(backoff * 2, 60.0)
+                retry_at = time.monotonic() + backoff
+            if engine is None:
+                fut.set_exception(TtsError(self._broken or "text-to-speech unavailable",
+                                           hint="install espeak-ng (scripts/setup.sh does)"))
+                continue
+            try:
+                fut.set_result(func(engine))
+            except Exception as exc:
+                fut.set_exception(exc)
+
+    def _init_engine(self) -> Any:
         engine: Any = None
         try:
             import pyttsx3
@@ -103,36 +133,43 @@ class TtsRenderer:
                 # The driver prints on stdout after every save; keep the screen clean.
                 espeak_driver.print = _quiet_print
             engine = pyttsx3.init(self.driver)
+            self._broken = None
         except Exception as exc:  # any engine failure becomes a TtsError
             self._broken = f"text-to-speech engine {self.driver!r} failed to start: {exc}"
             log.warning("%s", self._broken)
-        while True:
-            item = self._jobs.get()
-            if item is None:
-                return
-            func, fut = item
-            if not fut.set_running_or_notify_cancel():
-                continue
-            if engine is None:
-                fut.set_exception(TtsError(self._broken or "text-to-speech unavailable",
-                                           hint="install espeak-ng (scripts/setup.sh does)"))
-                continue
-            try:
-                fut.set_result(func(engine))
-            except Exception as exc:
-                fut.set_exception(exc)
+        return engine
 
     def _call(self, func: Callable[[Any], T]) -> T:
         if self._broken and self._thread is not None and not self._thread.is_alive():
             raise TtsError(self._broken)
+        with self._lock:
+            stuck = self._stuck
+            if stuck is not None and stuck.done():
+                self._stuck = stuck = None
+                self._broken = None
+                log.warning("text-to-speech engine answers again; cue voices are back")
+        if stuck is not None:  # fail fast: never queue behind a render that does not return
+            raise TtsError("text-to-speech engine stopped responding; cues are tones only until it "
+                           "answers again")
         self._start()
         fut: Future[T] = Future()
         self._jobs.put((func, fut))
         try:
             return fut.result(timeout=self.timeout_s)
         except TimeoutError:
+            with self._lock:
+                self._stuck = fut
+                self.timeouts += 1
             self._broken = "text-to-speech engine stopped responding"
+            log.warning("%s (no answer in %g s); cues are tones only until it answers again",
+                        self._broken, self.timeout_s)
             raise TtsError(self._broken) from None
+
+    @property
+    def hung(self) -> bool:
+        """True while a job that passed its timeout has not returned (renders fail fast)."""
+        with self._lock:
+            return self._stuck is not None and not self._stuck.done()
 
     # -- public API -----------------------------------------------------------------------
     def voices(self) -> list[VoiceInfo]:
@@ -156,17 +193,18 @@ class TtsRenderer:
         def job(engine: Any) -> None:
             if self.driver == "espeak":
                 _install_callback(engine)
-            engine.setProperty("voice", voice_id)
+            if voice_id != DEFAULT_VOICE:
+                engine.setProperty("voice", voice_id)
             engine.setProperty("rate", int(rate_wpm))
             engine.setProperty("volume", 1.0)
             engine.save_to_file(text, str(out_path))
             engine.runAndWait()
             current = str(engine.getProperty("voice") or "").lower()
-            if current != voice_id.lower():
+            if voice_id != DEFAULT_VOICE and current != voice_id.lower():
                 raise TtsError(f"voice {voice_id!r} was not applied (engine used {current!r})")
             self.renders += 1
 
-        for attempt in (1, 2):  # espeak's callback thread can still lose a phrase under load
+        for attempt in (1, 2, 3):  # espeak's callback thread can still lose a phrase under load
             out_path.unlink(missing_ok=True)
             try:
                 self._call(job)
@@ -186,4 +224,4 @@ class TtsRenderer:
             self._thread.join(timeout=2.0)
 
 
-__all__ = ["DEFAULT_TIMEOUT_S", "TtsError", "TtsRenderer"]
+__all__ = ["DEFAULT_TIMEOUT_S", "DEFAULT_VOICE", "TtsError", "TtsRenderer"]

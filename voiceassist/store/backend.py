@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from voiceassist.errors import StoreError
 from voiceassist.paths import ensure_private_dir
@@ -35,6 +35,12 @@ SQLITE_BUSY_S = 10.0
 #: statement before calling the store busy: the writer spools and retries instead of holding
 #: records in RAM for :data:`SQLITE_BUSY_S`.
 LIVE_WAIT_S = 0.5
+#: PostgreSQL socket options: a dead peer or cut network is noticed within ~10 s (keepalives
+#: every 2 s after 5 s idle, 3 lost probes; unacknowledged data given up after 10,000 ms), so a
+#: stuck write ends and the writer reconnects. (A server that is only paused keeps its TCP
+#: connection answering: that case is bounded by the writer's own deadline, not by these.)
+PG_SOCKET_OPTIONS: dict[str, int] = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
+                                     "keepalives_count": 3, "tcp_user_timeout": 10_000}
 
 
 def _enable_wal(raw: sqlite3.Connection, busy_s: float = SQLITE_BUSY_S) -> None:
@@ -142,6 +148,7 @@ class Connection:
                 connect_timeout=CONNECT_TIMEOUT_S,
                 autocommit=True,
                 application_name="voiceassist",
+                **cast(dict[str, Any], PG_SOCKET_OPTIONS),
             )
         except psycopg.Error as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

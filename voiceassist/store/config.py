@@ -41,6 +41,12 @@ class StoreConfig:
     batch_max: int = 500
     #: Seconds between reconnection attempts while the database is down.
     retry_s: float = 2.0
+    #: Longest wait for a call-start/-end read (flags, last break, hard calls), ms; past it the
+    #: call goes on without the answer.
+    read_deadline_ms: int = 500
+    #: Longest wait of the writer thread for one database call, s; past it the store counts as
+    #: down and records go to the spool.
+    write_deadline_s: float = 5.0
     #: Spool folder (records written while the database is down); None = <data dir>/spool.
     spool_dir: Path | None = None
     #: Caller flags expire this many days after the last flagged call.
@@ -74,6 +80,8 @@ class StoreConfig:
             ("queue_max", 10, 10_000_000),
             ("batch_max", 1, 100_000),
             ("retry_s", 0.01, 3600),
+            ("read_deadline_ms", 1, 60_000),
+            ("write_deadline_s", 0.05, 600),
             ("flag_expiry_days", 1, 3650),
             ("flag_threshold_scale", 0.05, 1.0),
             ("flag_strong_scale", 0.05, 1.0),

@@ -11,8 +11,12 @@ The run loop calls::
     rec.close()                                     # flush (Ctrl-C safe)
 
 ``on_event`` is cheap and never blocks or raises: it updates in-memory call state and queues
-records for the writer thread. All call-internal times are ms of call time; wall-clock epoch ms is
-used only where a value must compare across calls (call start, flags, alerts, breaks).
+records for the writer thread. The store's answers a call needs (flags at start, last break and
+hard calls at the end) are asked for at call start on the reader thread
+(:class:`~voiceassist.store.reads.StoreReads`) and waited for at most ``read_deadline_ms``: a
+store that does not answer never holds up the call. All call-internal times are ms of call
+time; wall-clock epoch ms is used only where a value must compare across calls (call start,
+flags, alerts, breaks).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,8 +38,9 @@ from voiceassist.escalation.model import severity_rank
 from voiceassist.events import CallEnded, CallStarted, Cue, Event, Transcript
 from voiceassist.store import records as rec
 from voiceassist.store.config import StoreConfig
+from voiceassist.store.reads import StoreReads
 from voiceassist.store.redact import redact
-from voiceassist.store.store import Flag, Store
+from voiceassist.store.store import Flag
 from voiceassist.store.validate import check_field, normalize_caller_id
 from voiceassist.store.writer import Writer
 
@@ -143,9 +149,16 @@ class CallRecorder:
         self.rejected = 0
         self._lock = threading.RLock()
         self._call: _Call | None = None
-        self._reader: Store | None = None
+        self._reads = StoreReads(config.effective_url, deadline_ms=config.read_deadline_ms)
+        self._reads.warm_up()
+        #: (agent, the store's history read asked for at call start).
+        self._history: tuple[str, Future[tuple[int | None, list[tuple[str, int]]]] | None] | None = None
         self._hard_calls: deque[tuple[int, str, str]] = deque(maxlen=1000)  # (ended_at, uid, agent)
         self._breaks: dict[str, int] = {}  # agent -> last break epoch ms
+        # Calls a previous process on this workstation left open (killed mid-call) are closed as
+        # interrupted; written after any orphaned spool of that process is replayed.
+        now = self._now_ms()
+        self._submit("close_interrupted", {"workstation": self.workstation, "before": now, "ended_at": now})
 
     @classmethod
     def open(cls, config: StoreConfig, **kwargs: Any) -> CallRecorder:
@@ -153,6 +166,7 @@ class CallRecorder:
         writer = Writer(
             config.effective_url, config.effective_spool_dir, queue_max=config.queue_max,
             batch_max=config.batch_max, retry_s=config.retry_s,
+            write_deadline_s=config.write_deadline_s,
         ).start()
         if "webhook" not in kwargs and config.webhook_url:
             from voiceassist.alerts import WebhookSink
@@ -167,35 +181,29 @@ class CallRecorder:
     def _submit(self, kind: str, data: Mapping[str, Any]) -> None:
         self.writer.submit(rec.make(kind, data))
 
-    # -- reads (call start / end, never on the audio path) --------------------------------------
-    def _read(self) -> Store | None:
-        if self._reader is None:
-            try:
-                self._reader = Store.open(self.config.effective_url, upgrade="auto")
-            except StoreError as exc:
-                log.warning("store not readable: %s", exc.message)
-                return None
-        return self._reader
+    # -- reads (asked at call start on the reader thread, each answer waited for a bounded time)
+    @property
+    def reads(self) -> StoreReads:
+        return self._reads
 
-    def _drop_reader(self) -> None:
-        if self._reader is not None:
-            self._reader.close()
-            self._reader = None
+    def _ask_flags(self, cid: str) -> Future[tuple[Flag, ...]] | None:
+        at = self._now_ms()
+        return self._reads.ask(lambda store: tuple(store.flags(cid, at_ms=at)))
+
+    def _ask_history(self, agent: str) -> Future[tuple[int | None, list[tuple[str, int]]]] | None:
+        since = self._now_ms() - self.config.break_window_min * 60_000
+        return self._reads.ask(lambda store: (store.last_break_at(agent),
+                                              store.hard_calls_since(agent, since)))
 
     def flag_heads_up(self, caller_id: str) -> HeadsUp | None:
         """The heads-up for a caller with active flags, else None (also None when the store
-        cannot be read: the call goes on without it). Raises UsageError for a malformed id."""
+        does not answer within ``read_deadline_ms``: the call goes on without it). Raises
+        UsageError for a malformed id."""
         cid = normalize_caller_id(caller_id)
-        with self._lock:
-            store = self._read()
-            if store is None:
-                return None
-            try:
-                flags = tuple(store.flags(cid, at_ms=self._now_ms()))
-            except StoreError as exc:
-                log.warning("flag lookup failed: %s", exc.message)
-                self._drop_reader()
-                return None
+        return self._heads_up(cid, self._ask_flags(cid))
+
+    def _heads_up(self, cid: str, fut: Future[tuple[Flag, ...]] | None) -> HeadsUp | None:
+        flags = self._reads.answer(fut, "flag lookup")
         if not flags:
             return None
         parts = [f"{FLAG_WORDS.get(f.category, f.category)}, {f.count} call{'s' if f.count != 1 else ''}"
@@ -233,7 +241,9 @@ class CallRecorder:
                 self.end_call(self._call.last_ms, reason="new_call")
             self._call = _Call(uid, call_id, lang, agent, cid, started, recording_path)
             self.writer.submit(record)
-        return self.flag_heads_up(cid) if cid else None
+        flags = self._ask_flags(cid) if cid else None
+        self._history = (agent, self._ask_history(agent))  # read now, used when the call ends
+        return self._heads_up(cid, flags) if cid else None
 
     @property
     def call_uid(self) -> str | None:
@@ -410,29 +420,27 @@ class CallRecorder:
 
     def recent_hard_calls(self, agent: str) -> int:
         """This agent's hard calls within ``break_window_min`` minutes since their last break,
-        the current call not included: this session's and (when readable) the store's. The one
-        history read of the after-call decision."""
+        the current call not included: this session's and the store's (as read at call start,
+        when it answered within ``read_deadline_ms``). The one history read of the after-call
+        decision."""
         cfg = self.config
+        with self._lock:
+            ahead = self._history
+        fut = ahead[1] if ahead is not None and ahead[0] == agent else self._ask_history(agent)
+        answer = self._reads.answer(fut, "wellbeing lookup (last break, hard calls)")
         with self._lock:
             now = self._now_ms()
             current = self._call.uid if self._call is not None else None
             last_break = self._breaks.get(agent)
             since = now - cfg.break_window_min * 60_000
-            db_ids: set[str] = set()
-            store = self._read()
-            if store is not None:
-                try:
-                    db_break = store.last_break_at(agent)
-                    if db_break is not None:
-                        last_break = db_break if last_break is None else max(last_break, db_break)
-                    start = since if last_break is None else max(since, last_break + 1)
-                    db_ids = store.hard_call_ids(agent, start)
-                except StoreError as exc:
-                    log.warning("wellbeing lookup failed, using this session only: %s", exc.message)
-                    self._drop_reader()
+            db_calls: list[tuple[str, int]] = []
+            if answer is not None:
+                db_break, db_calls = answer
+                if db_break is not None:
+                    last_break = db_break if last_break is None else max(last_break, db_break)
             start = since if last_break is None else max(since, last_break + 1)
             ids = {uid for ended, uid, who in self._hard_calls if who == agent and ended >= start}
-            ids |= db_ids
+            ids |= {uid for uid, ended in db_calls if ended >= start}
             ids.discard(current)
             return len(ids)
 
@@ -474,7 +482,7 @@ class CallRecorder:
         with self._lock:
             if self._call is not None and self._call.after is None:
                 self.end_call(self._call.last_ms, reason="interrupted")
-            self._drop_reader()
+        self._reads.close()
         self.writer.close(timeout_s)
         if self.webhook is not None:
             self.webhook.close(timeout_s)

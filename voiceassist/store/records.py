@@ -161,6 +161,16 @@ def _cue_feedback(conn: Connection, d: Mapping[str, Any]) -> None:
     _insert(conn, "cue_feedback", d, FEEDBACK_COLUMNS)
 
 
+def _close_interrupted(conn: Connection, d: Mapping[str, Any]) -> None:
+    """Calls of this workstation left open by a process that died (kill -9, power loss): ended
+    as ``interrupted`` at ``ended_at``, the moment the next start noticed (idempotent)."""
+    conn.execute(
+        "UPDATE calls SET ended_at = ?, end_reason = 'interrupted' WHERE workstation = ?"
+        " AND ended_at IS NULL AND started_at < ?",
+        [d["ended_at"], d["workstation"], d["before"]],
+    )
+
+
 WRITERS: dict[str, Callable[[Connection, Mapping[str, Any]], None]] = {
     "call_start": _call_start,
     "call_end": _call_end,
@@ -173,6 +183,7 @@ WRITERS: dict[str, Callable[[Connection, Mapping[str, Any]], None]] = {
     "alert": _alert,
     "break": _break,
     "cue_feedback": _cue_feedback,
+    "close_interrupted": _close_interrupted,
 }
 
 

@@ -46,28 +46,54 @@ class Spool:
             ensure_private_dir(self.folder)
             name = f"spool-{int(time.time() * 1000):015d}-{os.getpid()}.jsonl"
             self.path = self.folder / name
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             fcntl.flock(fd, fcntl.LOCK_EX)
             self._fd = fd
         return self._fd
 
     def append(self, records: Sequence[Record]) -> None:
-        """Append records and fsync (raises OSError when the disk fails)."""
+        """Append records and fsync. Raises OSError when the disk fails (full, read-only); the
+        file is then cut back to where it was, so a retry never leaves a torn line in front of
+        the records it writes again."""
         if not records:
             return
         fd = self._open()
         data = "".join(r.to_json() + "\n" for r in records).encode("utf-8")
+        start = os.lseek(fd, 0, os.SEEK_END)
         view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
+        try:
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fsync(fd)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, start)
+            raise
         self.pending += len(records)
 
     def own_records(self) -> list[Record]:
-        if self.path is None or self.pending == 0:
-            return []
-        return read_spool_file(self.path)
+        return self.own_snapshot()[0]
+
+    def own_snapshot(self) -> tuple[list[Record], int]:
+        """This process's spooled records and the file size (bytes) they end at."""
+        if self.path is None or self.pending == 0 or self._fd is None:
+            return [], 0
+        size = os.fstat(self._fd).st_size
+        return _parse(self.path, os.pread(self._fd, size, 0)), size
+
+    def drop_replayed(self, size: int, count: int) -> None:
+        """The first ``size`` bytes (``count`` records) of this process's file are in the
+        database: remove them, keeping whatever was appended since (raises OSError)."""
+        if self._fd is None:
+            return
+        total = os.fstat(self._fd).st_size
+        tail = os.pread(self._fd, total - size, size) if total > size else b""
+        os.ftruncate(self._fd, 0)
+        if tail:
+            os.pwrite(self._fd, tail, 0)
+        os.fsync(self._fd)
+        self.pending = max(0, self.pending - count) if tail else 0
 
     def mark_replayed(self) -> None:
         """Everything in this process's file is in the database: empty it."""
@@ -120,11 +146,15 @@ class Spool:
 
 def read_spool_file(path: Path) -> list[Record]:
     """All readable records of a spool file, in order; a torn or foreign line is skipped."""
-    out: list[Record] = []
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return out
+        return []
+    return _parse(path, raw)
+
+
+def _parse(path: Path, raw: bytes) -> list[Record]:
+    out: list[Record] = []
     for number, line in enumerate(raw.split(b"\n"), 1):
         if not line.strip():
             continue

@@ -280,6 +280,12 @@ class Store:
                                [agent, since_ms])
         return {str(r[0]) for r in rows}
 
+    def hard_calls_since(self, agent: str, since_ms: int) -> list[tuple[str, int]]:
+        """``(call id, ended_at epoch ms)`` of this agent's hard calls ended at or after ``since_ms``."""
+        rows = self.conn.query("SELECT id, ended_at FROM calls WHERE agent = ? AND hard = 1"
+                               " AND ended_at >= ?", [agent, since_ms])
+        return [(str(r[0]), int(r[1])) for r in rows]
+
     def last_break_at(self, agent: str) -> int | None:
         rows = self.conn.query("SELECT MAX(at) FROM agent_breaks WHERE agent = ?", [agent])
         return int(rows[0][0]) if rows and rows[0][0] is not None else None

@@ -7,6 +7,16 @@ transaction. When the database is unreachable the batch, and every later one, is
 spool (fsync'ed) so order is kept; every ``retry_s`` seconds the thread reconnects, replays
 orphaned spool files of dead processes and then its own spool, oldest first, and goes back to
 direct writes. Records carry their own keys, so a replay never duplicates anything.
+
+Every database call runs on a second daemon thread (:class:`~voiceassist.store.offthread.OffThread`)
+and the writer waits for it at most ``write_deadline_s``: a server that stops answering (SIGSTOP,
+a network that drops packets with the TCP connection still open) turns into "down" after that
+deadline, the batch goes to the spool and the records after it too, while the stuck call finishes
+whenever the server answers again (its commit and the later replay write the same keys).
+
+When the spool itself cannot be written (disk full, read-only) the thread never dies: the
+records stay in RAM in order (``stats.unwritten``), the trouble is logged once as an error, and
+every ``retry_s`` the thread tries the spool and the database again.
 """
 
 from __future__ import annotations
@@ -18,11 +28,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
 from voiceassist.errors import StoreError
 from voiceassist.store.backend import LIVE_WAIT_S, StoreUnavailable
+from voiceassist.store.offthread import Busy, OffThread
 from voiceassist.store.records import Record
 from voiceassist.store.spool import Spool, read_spool_file, spool_dir_for
 from voiceassist.store.store import Store
@@ -44,6 +56,24 @@ class WriterStats:
     rejected: int = 0
     #: Failed connection attempts while the database was down.
     outages: int = 0
+    #: Records now held in RAM because neither the database nor the spool could take them.
+    unwritten: int = 0
+    #: Records that could be written nowhere when the writer closed (reported as an error).
+    lost: int = 0
+
+
+#: Seconds the writer waits for one database call before calling the store down.
+WRITE_DEADLINE_S = 5.0
+
+
+class _Job:
+    """One database call the writer thread waits for; ``abandoned`` once its deadline passed.
+    ``progress`` (monotonic s) moves on with every committed transaction: a slow database that
+    commits is waited for, one that answers nothing for the deadline is given up."""
+
+    def __init__(self) -> None:
+        self.abandoned = False
+        self.progress = time.monotonic()
 
 
 class Writer:
@@ -58,13 +88,23 @@ class Writer:
         batch_max: int = 500,
         retry_s: float = 2.0,
         on_committed: Callable[[Sequence[Record]], None] | None = None,
+        write_deadline_s: float = WRITE_DEADLINE_S,
     ):
         self.url = url
         self.spool = Spool(spool_dir_for(spool_root, url))
         self.batch_max = batch_max
         self.retry_s = retry_s
         self.on_committed = on_committed
+        self.write_deadline_s = write_deadline_s
         self.stats = WriterStats()
+        #: Runs every database call (the connection lives on that thread only).
+        self._db = OffThread("voiceassist-store-db", max_pending=1)
+        #: Records neither the database nor the spool took yet, oldest first (_spool_lock).
+        self._held: list[Record] = []
+        self._warned_spool = False
+        #: A replay still running past the write deadline (see _recover).
+        self._recovering: Future[None] | None = None
+        self._unreachable = False
         self._queue: queue.Queue[Record] = queue.Queue(maxsize=queue_max)
         self._store: Store | None = None
         self._down = True  # until the first connection succeeds
@@ -120,7 +160,7 @@ class Writer:
     @property
     def is_down(self) -> bool:
         """True while records go to the spool."""
-        return self._down or self.spool.pending > 0
+        return self._down or self.spool.pending > 0 or bool(self._held)
 
     def wait_replayed(self, timeout_s: float = 10.0) -> bool:
         """Wait until the queue is empty and the spool replayed (for tests and ``db replay``)."""
@@ -140,8 +180,17 @@ class Writer:
         with contextlib.suppress(Exception):
             atexit.unregister(self.close)
         leftover: list[Record] = []
+        spool_error: OSError | None = None
         if self._thread is not None:
+            end = time.monotonic() + timeout_s
             self.flush(timeout_s)
+            # Records spooled during a short outage (a write past its deadline under load, a
+            # replay still running) go to the database now if it answers, instead of waiting for
+            # the next start; a server that refuses connections is not waited for.
+            outages = self.stats.outages
+            while self.is_down and time.monotonic() < end and not (
+                    self.stats.outages != outages and self._unreachable):
+                time.sleep(0.02)
             with contextlib.suppress(queue.Full):
                 self._queue.put(_STOP, timeout=0.5)
             self._thread.join(timeout=max(0.5, timeout_s / 2))
@@ -160,13 +209,30 @@ class Writer:
             if item is not _STOP:
                 leftover.append(item)
         with self._spool_lock:
+            leftover = self._held + leftover
+            self._held = []
+            self._abandoned = True
             if leftover:
-                self.spool.append(leftover)
-                self.stats.spooled += len(leftover)
-            self.spool.close()
-        if self._store is not None and (self._thread is None or not self._thread.is_alive()):
-            self._store.close()
-            self._store = None
+                try:
+                    self.spool.append(leftover)
+                    self.stats.spooled += len(leftover)
+                    leftover = []
+                except OSError as exc:
+                    spool_error = exc
+            with contextlib.suppress(OSError):
+                self.spool.close()
+        if leftover:  # the last chance: straight to the database, if it answers in time
+            try:
+                self._on_db(lambda job: self._write(leftover, job), deadline_s=min(2.0, timeout_s))
+            except Exception as exc:
+                self.stats.lost += len(leftover)
+                log.error("store: %d records LOST: the spool could not be written (%s) and the "
+                          "database did not take them (%s)", len(leftover), spool_error,
+                          getattr(exc, "message", exc))
+        self.stats.unwritten = 0
+        with contextlib.suppress(Busy, TimeoutError):
+            self._db.call(self._drop_store, timeout_s=1.0)
+        self._db.close()
 
     # -- the thread -----------------------------------------------------------------------------
     def _run(self) -> None:
@@ -176,7 +242,7 @@ class Writer:
             try:
                 first = self._queue.get(timeout=idle)
             except queue.Empty:
-                if self._down or self.spool.pending:
+                if self.is_down:
                     self._maybe_recover()
                 continue
             batch = [first]
@@ -192,7 +258,7 @@ class Writer:
             try:
                 self._process(records)
             except Exception:  # never let the thread die: keep the records
-                log.exception("store writer failed; records kept in the spool")
+                log.exception("store writer failed; records go to the spool")
                 self._to_spool(records)
             finally:
                 with self._spool_lock:
@@ -205,34 +271,66 @@ class Writer:
     def _process(self, records: list[Record]) -> None:
         if not records:
             return
-        if self._down or self.spool.pending:
+        if self.is_down:
             self._maybe_recover()
-        if self._down or self.spool.pending:
+        if self.is_down:
             self._to_spool(records)
             return
         try:
-            self._write(records)
+            self._on_db(lambda job: self._write(records, job))
         except (StoreUnavailable, StoreError) as exc:
             self._went_down(exc)
             self._to_spool(records)
 
-    def _write(self, records: Sequence[Record]) -> None:
-        """Write in transactions of ``batch_max``; a rejected record is written alone and skipped."""
-        store = self._connect()
-        for start in range(0, len(records), self.batch_max):
-            chunk = records[start:start + self.batch_max]
+    def _on_db(self, func: Callable[[_Job], None], *, deadline_s: float | None = None) -> None:
+        """Run ``func`` on the database thread and wait at most the write deadline. Raises
+        StoreUnavailable when it does not return in time (it goes on running, abandoned) or when
+        an earlier call is still stuck; the job's own errors otherwise."""
+        job = _Job()
+        deadline = self.write_deadline_s if deadline_s is None else deadline_s
+        try:
+            fut = self._db.submit(lambda: func(job))
+        except Busy:
+            raise StoreUnavailable("the store has not answered an earlier request yet") from None
+        while True:
             try:
-                store.apply(chunk)
-            except RecordRejected:
-                for record in chunk:
-                    try:
-                        store.apply([record])
-                    except RecordRejected as exc:
-                        self.stats.rejected += 1
-                        log.error("store: record %s rejected and skipped: %s", record.kind, exc.message)
-            self.stats.committed += len(chunk)
-            if self.on_committed is not None:
-                self.on_committed(chunk)
+                fut.result(timeout=max(0.01, job.progress + deadline - time.monotonic()))
+                return
+            except TimeoutError:
+                if time.monotonic() - job.progress >= deadline:
+                    job.abandoned = True
+                    raise StoreUnavailable(f"the store did not answer within {deadline:g} s") from None
+
+    def _write(self, records: Sequence[Record], job: _Job, *, ours: bool = True) -> None:
+        """Write in transactions of ``batch_max``; a rejected record is written alone and skipped.
+        Runs on the database thread; an abandoned job (its records are spooled) counts nothing,
+        nor do other processes' records (``ours=False``: orphaned spools)."""
+        try:
+            store = self._connect()
+            for start in range(0, len(records), self.batch_max):
+                chunk = records[start:start + self.batch_max]
+                try:
+                    store.apply(chunk)
+                except RecordRejected:
+                    for record in chunk:
+                        try:
+                            store.apply([record])
+                        except RecordRejected as exc:
+                            self.stats.rejected += 1
+                            log.error("store: record %s rejected and skipped: %s", record.kind,
+                                      exc.message)
+                job.progress = time.monotonic()
+                if job.abandoned or not ours:
+                    continue
+                self.stats.committed += len(chunk)
+                if self.on_committed is not None:
+                    self.on_committed(chunk)
+        except (StoreUnavailable, StoreError):
+            self._drop_store()
+            raise
+        finally:
+            if job.abandoned:  # the writer stopped waiting: start afresh next time
+                self._drop_store()
 
     def _connect(self) -> Store:
         if self._store is None:
@@ -240,48 +338,104 @@ class Writer:
             self._store = store
         return self._store
 
-    def _went_down(self, exc: StoreError) -> None:
-        if not self._down:
-            log.warning("store unavailable, spooling records locally: %s", exc.message)
-        self.last_error = exc.message
-        self._down = True
-        self.stats.outages += 1
+    def _drop_store(self) -> None:
+        """Close the connection (on the database thread, the only one that uses it)."""
         if self._store is not None:
             self._store.close()
             self._store = None
 
+    def _went_down(self, exc: StoreError) -> None:
+        if not self._down:
+            log.warning("store unavailable, spooling records locally: %s", exc.message)
+        self.last_error = exc.message
+        self._unreachable = exc.message.startswith("cannot ")  # no connection (not: slow, busy)
+        self._down = True
+        self.stats.outages += 1
+
     def _to_spool(self, records: Sequence[Record]) -> None:
+        """Append ``records`` (after any held ones) to the spool; never raises. When the spool
+        cannot be written they stay in RAM, in order, and are retried."""
         with self._spool_lock:
             if self._abandoned:  # close() already spooled them, in order
                 return
-            self.spool.append(records)
-        self.stats.spooled += len(records)
+            self._held.extend(records)
+            try:
+                self.spool.append(self._held)
+            except OSError as exc:
+                self.stats.unwritten = len(self._held)
+                if not self._warned_spool:
+                    self._warned_spool = True
+                    log.error("store: %d records could not be written to the database nor to the "
+                              "spool (%s): kept in memory and retried every %g s; they are lost "
+                              "if this process is killed", len(self._held), exc, self.retry_s)
+                return
+            done = len(self._held)
+            self._held = []
+            self.stats.unwritten = 0
+            if self._warned_spool:
+                self._warned_spool = False
+                log.warning("store: the spool is writable again; %d held records spooled", done)
+        self.stats.spooled += done
 
     def _maybe_recover(self) -> None:
         if time.monotonic() - self._last_try >= self.retry_s:
             self._recover()
 
     def _recover(self) -> None:
-        """Reconnect, replay orphaned spools then our own, and resume direct writes."""
+        """Reconnect, replay orphaned spools, our own, then records held in RAM, and resume
+        direct writes. A replay that takes longer than the write deadline (a long spool, a slow
+        database) is not given up: it goes on, records keep going to the spool meanwhile, and
+        the writer resumes direct writes once it has finished. When the database stays down,
+        held records are tried on the spool."""
         self._last_try = time.monotonic()
         try:
-            with self.spool.orphans() as orphans:
-                for path, _fd in orphans:
-                    records = read_spool_file(path)
-                    self._write(records)
-                    self.stats.replayed += len(records)
-                    self.spool.remove_orphan(path)
-            with self._spool_lock:
-                own = self.spool.own_records()
-            if own:
-                self._write(own)
-                self.stats.replayed += len(own)
-                with self._spool_lock:
-                    self.spool.mark_replayed()
-            if self._store is None:
-                self._connect()
+            if self._recovering is not None:
+                if not self._recovering.done():
+                    return
+                fut, self._recovering = self._recovering, None
+                fut.result()
+            else:
+                try:
+                    fut = self._db.submit(lambda: self._replay(_Job()))
+                except Busy:
+                    raise StoreUnavailable("the store has not answered an earlier request yet") from None
+                try:
+                    fut.result(timeout=self.write_deadline_s)
+                except TimeoutError:
+                    self._recovering = fut
+                    return
             if self._down:
                 log.info("store reachable again; spool replayed")
             self._down = False
         except (StoreUnavailable, StoreError) as exc:
             self._went_down(exc)
+            if self._held:
+                self._to_spool(())
+
+    def _replay(self, job: _Job) -> None:
+        with self.spool.orphans() as orphans:
+            for path, _fd in orphans:
+                records = read_spool_file(path)
+                self._write(records, job, ours=False)
+                self.stats.replayed += len(records)
+                self.spool.remove_orphan(path)
+        with self._spool_lock:
+            own, size = self.spool.own_snapshot()
+        if own:
+            self._write(own, job)
+            self.stats.replayed += len(own)
+            with self._spool_lock:
+                try:
+                    self.spool.drop_replayed(size, len(own))
+                except OSError as exc:  # replayed again later: the keys make that harmless
+                    log.warning("store: spool not emptied after replay: %s", exc)
+        with self._spool_lock:
+            held = list(self._held)
+        if held:
+            self._write(held, job)
+            self.stats.replayed += len(held)
+            with self._spool_lock:
+                del self._held[:len(held)]
+                self.stats.unwritten = len(self._held)
+        if self._store is None:
+            self._connect()
