@@ -208,7 +208,7 @@ _OPTIONS = [
     Option("store.read_deadline_ms", int, 500, "Longest wait for the store's answer at call start/end "
            "(caller flags, last break, hard calls), ms; past it the call goes on without it.",
            minimum=1, maximum=60_000),
-    Option("store.write_deadline_s", float, 5.0, "The store writer gives a database call up after this "
+    Option("store.write_deadline_s", float, 30.0, "The store writer gives a database call up after this "
            "long without a commit, s, and spools the records.", minimum=0.05, maximum=600.0),
     Option(
         "store.flag_expiry_days",

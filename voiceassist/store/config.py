@@ -46,7 +46,7 @@ class StoreConfig:
     read_deadline_ms: int = 500
     #: Longest wait of the writer thread for one database call, s; past it the store counts as
     #: down and records go to the spool.
-    write_deadline_s: float = 5.0
+    write_deadline_s: float = 30.0
     #: Spool folder (records written while the database is down); None = <data dir>/spool.
     spool_dir: Path | None = None
     #: Caller flags expire this many days after the last flagged call.

@@ -63,7 +63,7 @@ class WriterStats:
 
 
 #: Seconds the writer waits for one database call before calling the store down.
-WRITE_DEADLINE_S = 5.0
+WRITE_DEADLINE_S = 30.0
 
 
 class _Job:
