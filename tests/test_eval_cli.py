@@ -180,3 +180,23 @@ def test_missing_reference_transcript_with_only(
     shutil.copy(calls / "abuse.wav", tmp_path / "lonely.wav")
     assert main(["eval", str(tmp_path / "lonely.wav"), "--lang", "en", "--transcripts", "only"]) == 3
     assert "no reference transcript" in capsys.readouterr().err
+
+
+def test_missing_report_package_stops_before_any_audio_naming_the_extra(
+    calls: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 13 item 17: without jinja2, ``eval --report`` used to fail after all the work."""
+    monkeypatch.setitem(sys.modules, "jinja2", None)  # import jinja2 -> ImportError
+    decoded: list[object] = []
+    monkeypatch.setattr(eval_cmd, "evaluate_all", lambda *a, **k: decoded.append(a) or [])
+    rc = main(["eval", str(calls / "abuse.wav"), "--transcripts", "only", "--no-progress",
+               "--report", str(tmp_path / "r.html")])
+    err = capsys.readouterr().err
+    assert rc == 9 and not decoded
+    assert "jinja2" in err and "voiceassist[eval]" in err and "Traceback" not in err
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_reference_only_run_does_not_need_jiwer(calls: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "jiwer", None)
+    assert main(["eval", str(calls / "abuse.wav"), "--transcripts", "only", "--no-progress"]) == 0

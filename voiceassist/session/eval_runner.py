@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from voiceassist.errors import ExitCode, InputFileError, ModelError, UsageError, VoiceAssistError
+from voiceassist.errors import ConfigError, ExitCode, InputFileError, ModelError, UsageError, VoiceAssistError
 from voiceassist.evalrun import CallRun, Mode, Span, build_summary, run_to_dict
 from voiceassist.evaluate import Row
 from voiceassist.events import CallEnded, Cue, Event, SpeechSegment, Transcript
@@ -407,6 +407,31 @@ def evaluate_all(jobs: Sequence[FileJob], n_jobs: int = 1, progress: bool = True
     return [r for res in results for r in res]
 
 
+def require_extras(jobs: Sequence[FileJob], report: bool) -> None:
+    """Fail before any audio is decoded when the run needs an optional package that is missing:
+    jiwer for the word error rate of ASR runs, jinja2 for ``--report`` (both in the ``eval``
+    extra). Raises :class:`ConfigError` (exit 9) naming the extra."""
+    import importlib
+
+    def missing_module(name: str) -> bool:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            return True
+        return False
+
+    needed = []
+    if any("asr" in j.modes for j in jobs):
+        needed.append(("jiwer", "word error rates of ASR runs"))
+    if report:
+        needed.append(("jinja2", "the HTML report (--report)"))
+    missing = [(m, why) for m, why in needed if missing_module(m)]
+    if missing:
+        names = ", ".join(m for m, _ in missing)
+        whys = "; ".join(f"{m}: {why}" for m, why in missing)
+        raise ConfigError(f"eval needs {names} ({whys})", hint="pip install 'voiceassist[eval]'")
+
+
 def main(args: argparse.Namespace) -> int:
     """The ``eval`` command: plan, evaluate, print and write; returns the exit code."""
     if args.jobs < 1:
@@ -419,6 +444,7 @@ def main(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         raise
+    require_extras(jobs, report=bool(args.report))
     progress = not args.no_progress and sys.stderr.isatty()
     runs = evaluate_all(jobs, args.jobs, progress)
     summary = build_summary(runs)
