@@ -94,3 +94,26 @@ def test_malformed_caller_id_is_refused_before_audio(tmp_path: Path, capsys) -> 
     assert main(["run", "--lang", "en", "--caller-id", "robert'); DROP TABLE"]) == 2
     err = capsys.readouterr().err
     assert "caller id" in err and "Traceback" not in err
+
+
+def test_shift_finds_the_calls_run_recorded_without_an_agent_name(
+    tmp_path: Path, renderer: TtsRenderer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 13 item 16: run recorded ``agent_name or "agent"`` while shift looked the agent up by
+    $VOICEASSIST_AGENT or the login name, so an unnamed agent's shift found 0 calls."""
+    import json
+
+    from voiceassist.cli import main
+
+    monkeypatch.setenv("VOICEASSIST_AGENT", "dana")
+    url = f"sqlite://{tmp_path / 'store.db'}"
+    recorder = CallRecorder.open(StoreConfig(url=url, spool_dir=tmp_path / "spool"))
+    try:
+        one_call(tmp_path, renderer, recorder, "+39 02 1234 5678")
+    finally:
+        recorder.close()
+    capsys.readouterr()
+    assert main(["shift", "--db", url, "--json"]) == 0
+    out = capsys.readouterr().out
+    summary = json.loads(out[out.index("{") :])
+    assert (summary["calls"], summary["hard_calls"]) == (1, 1)

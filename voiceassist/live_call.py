@@ -52,6 +52,7 @@ from voiceassist.errors import DeviceError, ExitCode
 from voiceassist.events import CallEnded, CallSummary, Cue, DeviceStatus, Event, Speaker, SpeechSegment
 from voiceassist.pipeline import AgentCoach, CueEngine
 from voiceassist.session.assembly import Call
+from voiceassist.store.identity import agent_identity
 from voiceassist.stt.base import Recognizer
 from voiceassist.vad.config import VadConfig
 from voiceassist.vad.segmenter import VadSegmenter
@@ -458,7 +459,8 @@ class LiveCall:
         heads_up = None
         if recorder is not None:
             heads_up = recorder.start_call(self._call_id, lang=self.cfg.lang,
-                                           agent=self.cfg.agent_name or "agent", caller_id=self.cfg.caller_id,
+                                           agent=agent_identity(self.cfg.agent_name),
+                                           caller_id=self.cfg.caller_id,
                                            source=source)
         if heads_up is not None and heads_up.adjustments and self.seams.flagged_engine is not None:
             engine = self.seams.flagged_engine(heads_up.adjustments)

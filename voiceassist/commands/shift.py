@@ -10,7 +10,8 @@ from typing import Any
 
 from voiceassist.errors import ExitCode, UsageError
 from voiceassist.store import records as rec
-from voiceassist.store.cli import add_db_option, default_agent, fmt_time, open_store
+from voiceassist.store.cli import add_db_option, fmt_time, open_store
+from voiceassist.store.identity import default_agent
 from voiceassist.store.store import now_ms
 from voiceassist.store.validate import check_field
 

@@ -22,6 +22,7 @@ from voiceassist.events import CallEnded, Event
 from voiceassist.panel.feed import AgentFeed
 from voiceassist.panel.server import PanelApp, PanelServer, is_loopback
 from voiceassist.panel.urlfile import remove_url, write_url
+from voiceassist.store.identity import agent_identity
 
 log = logging.getLogger(__name__)
 
@@ -175,5 +176,5 @@ def agent_panel_for_run(settings: Mapping[str, Any], *, lang: str, agent: str, r
         return None
     feed = AgentFeed(lang=lang, transcript=bool(settings["panel.transcript"]) and not redact,
                      agent=agent, mute_minutes=mute_minutes)
-    shift = store_shift_reader(store_url, agent or "agent") if store_url else None
+    shift = store_shift_reader(store_url, agent_identity(agent)) if store_url else None
     return AgentPanel.from_settings(settings, feed, shift)

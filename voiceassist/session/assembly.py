@@ -21,6 +21,7 @@ from voiceassist.session.after_call import (
     heads_up_cue,
 )
 from voiceassist.session.config import SessionConfig
+from voiceassist.store.identity import agent_identity
 from voiceassist.stt.base import Recognizer
 from voiceassist.vad.config import VadConfig
 from voiceassist.vad.segmenter import FrameClassifier
@@ -139,7 +140,8 @@ class Assembly:
         if recorder is not None:
             kwargs: dict[str, Any] = {"recording_path": recording_path} if recording_path else {}
             heads_up = recorder.start_call(call_id, lang=call_lang,
-                                           agent=self.config.call.agent_name or "agent", caller_id=caller_id,
+                                           agent=agent_identity(self.config.call.agent_name),
+                                           caller_id=caller_id,
                                            source=source, **kwargs)
         if cues and engine is None:
             engine = self.engine(call_lang, adjustments=heads_up.adjustments if heads_up else None)
@@ -220,7 +222,7 @@ class Call:
         before = None
         if self.recorder is not None:
             try:
-                before = self.recorder.recent_hard_calls(self.agent_name or "agent")
+                before = self.recorder.recent_hard_calls(agent_identity(self.agent_name))
             except Exception:  # the store's trouble never stops the call
                 log.exception("store: recent hard calls not read")
         policy = AfterCallPolicy.from_policy(self.engine.policy, self.settings)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import getpass
-import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -54,17 +52,6 @@ def positive(value: int, option: str) -> int:
     if value < 1:
         raise UsageError(f"{option} must be 1 or more, not {value}")
     return value
-
-
-def default_agent() -> str:
-    """The agent's name: ``$VOICEASSIST_AGENT``, else the login name."""
-    name = os.environ.get("VOICEASSIST_AGENT")
-    if name:
-        return name
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "agent"
 
 
 def fmt_time(epoch_ms: Any) -> str:
