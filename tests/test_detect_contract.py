@@ -106,3 +106,35 @@ def test_lone_surrogates_in_json_text_still_give_encodable_output() -> None:
     assert [r["cue"] for r in rows] == ["use_their_name"]
     for r in rows:
         json.dumps(r, ensure_ascii=False).encode("utf-8")
+
+
+def test_deeply_nested_json_line_is_skipped_and_the_stream_goes_on() -> None:
+    """Issue 13 item 12: a line nested 30,000 deep raised RecursionError and killed the stream."""
+    rows, err, rc = detect('{"text": ' + "[" * 30_000 + "]" * 30_000 + "}\nyou idiot\n")
+    assert rc == 0
+    assert "line 1: malformed JSON (nested too deep); skipped" in err
+    assert [(r["line"], r["cue"]) for r in rows] == [(2, "use_their_name")]
+
+
+def test_over_long_line_is_skipped_with_a_message() -> None:
+    from voiceassist.commands import detect as detect_mod
+
+    long = "you idiot " * (detect_mod.MAX_LINE_CHARS // 10 + 5)
+    rows, err, rc = detect(long + "\nyou idiot\n")
+    assert rc == 0
+    assert f"line 1: longer than {detect_mod.MAX_LINE_CHARS} characters; skipped" in err
+    assert [(r["line"], r["cue"]) for r in rows] == [(2, "use_their_name")]
+
+
+def test_open_calls_are_bounded_and_a_released_call_starts_afresh(monkeypatch) -> None:
+    from voiceassist.commands import detect as detect_mod
+
+    monkeypatch.setattr(detect_mod, "MAX_OPEN_CALLS", 2)
+    lines = [{"call": "a", "text": "you idiot"}, {"call": "b", "text": "hello"},
+             {"call": "c", "text": "hello"}, {"call": "a", "text": "you moron"}]
+    rows, err, rc = detect("\n".join(json.dumps(x) for x in lines) + "\n")
+    assert rc == 0 and err == ""
+    # "a" was idle longest when "c" arrived: released, so its second insult starts a fresh ladder.
+    assert [(r["call"], r["line"], r["cue"]) for r in rows] == [
+        ("a", 1, "use_their_name"), ("a", 4, "use_their_name")
+    ]

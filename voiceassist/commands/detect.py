@@ -27,6 +27,11 @@ from voiceassist.errors import ExitCode
 DEFAULT_CALL = "default"
 #: Spacing of consecutive utterances of a call without times, ms.
 STEP_MS = 4000
+#: Longest input line read, characters; a longer line is drained and skipped with a message.
+MAX_LINE_CHARS = 65_536
+#: Calls whose state is kept at once; the call idle longest is released beyond it (a later line of
+#: a released call starts it afresh), so a stream of many calls stays flat in memory.
+MAX_OPEN_CALLS = 1_000
 #: Lone UTF-16 surrogates: valid in JSON escapes ("\\ud800"), not encodable as UTF-8.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -61,6 +66,8 @@ def parse_line(raw: str) -> tuple[str, str, int | None, int | None, str] | str:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
         return f"malformed JSON ({exc.msg} at column {exc.colno})"
+    except RecursionError:
+        return "malformed JSON (nested too deep)"
     if not isinstance(obj, dict):
         return "malformed JSON (expected an object)"
     call = obj.get("call", DEFAULT_CALL)
@@ -104,10 +111,16 @@ def process_stream(args: argparse.Namespace, inp: TextIO, out: TextIO, err: Text
             inp.reconfigure(errors="replace")
     lineno = 0
     while True:
-        raw = inp.readline()
+        raw = inp.readline(MAX_LINE_CHARS + 1)
         if not raw:
             break
         lineno += 1
+        if len(raw) > MAX_LINE_CHARS and not raw.endswith("\n"):
+            while (rest := inp.readline(MAX_LINE_CHARS)) and not rest.endswith("\n"):
+                pass  # drain the rest of the over-long line without holding it
+            print(f"voiceassist detect: line {lineno}: longer than {MAX_LINE_CHARS} characters; skipped",
+                  file=err, flush=True)
+            continue
         if not raw.strip():
             continue
         parsed = parse_line(raw)
@@ -115,10 +128,12 @@ def process_stream(args: argparse.Namespace, inp: TextIO, out: TextIO, err: Text
             print(f"voiceassist detect: line {lineno}: {parsed}; skipped", file=err, flush=True)
             continue
         call_id, text, start, end, speaker = parsed
-        call = calls.get(call_id)
+        call = calls.pop(call_id, None)
         if call is None:
             call = _Call(assembly.engine())
-            calls[call_id] = call
+            while len(calls) >= MAX_OPEN_CALLS:
+                calls.pop(next(iter(calls)))  # release the call idle longest
+        calls[call_id] = call  # most recently used last
         if start is None:
             start = call.next_start if end is None else max(0, end - _duration(text))
         if end is None or end < start:
