@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -176,7 +176,8 @@ def row_weights(rows: Sequence[Row]) -> np.ndarray:
 
 
 Model = tuple[np.ndarray, ...]
-FITTERS = {"linear": fit_linear, "mlp": fit_mlp}
+Fitter = Callable[[np.ndarray, np.ndarray, np.ndarray], Model]
+FITTERS: dict[str, Fitter] = {"linear": fit_linear, "mlp": fit_mlp}
 
 
 def apply(model: Model, X: np.ndarray) -> np.ndarray:
@@ -189,13 +190,13 @@ def apply(model: Model, X: np.ndarray) -> np.ndarray:
 
 
 def oof_probs(X: np.ndarray, Y: np.ndarray, w: np.ndarray, folds: int = 5, seed: int = 15,
-              fit: object = fit_linear) -> np.ndarray:
+              fit: Fitter = fit_linear) -> np.ndarray:
     idx = np.random.default_rng(seed).permutation(len(X))
     P = np.zeros_like(Y)
     for k in range(folds):
         te = idx[k::folds]
         tr = np.setdiff1d(idx, te)
-        P[te] = apply(fit(X[tr], Y[tr], w[tr]), X[te])  # type: ignore[operator]
+        P[te] = apply(fit(X[tr], Y[tr], w[tr]), X[te])
     return P
 
 
