@@ -33,7 +33,7 @@ POSITIVE = [
     ("abuse", ["you useless moron"]),
     ("threat", ["I'm gonna kill you"]),
     ("threat", ["I know where you live"]),
-    ("threat", ["see you in court"]),
+    ("threat", ["see you in court"] * 2),  # legal: a pattern (signal_cap)
     ("threat", ["I'll smash your face in"]),
     ("racism", ["go back to your own country"]),
     ("racism", ["where are you really from", "your English is surprisingly good"]),

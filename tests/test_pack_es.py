@@ -51,8 +51,8 @@ POSITIVE = [
     # threat
     ("threat", ["te voy a matar"]),
     ("threat", ["sé dónde vives"]),
-    ("threat", ["les voy a denunciar"]),
-    ("threat", ["nos vemos en los tribunales"]),
+    ("threat", ["les voy a denunciar"] * 2),  # legal: a pattern (signal_cap)
+    ("threat", ["nos vemos en los tribunales"] * 2),  # legal: a pattern (signal_cap)
     ("threat", ["te parto la cara"]),
     ("threat", ["esta noche me voy a matar"]),
     ("threat", ["cuídate la espalda", "me las vas a pagar"]),

@@ -52,9 +52,9 @@ POSITIVE = [
     ("threat", ["vengo lì e ti ammazzo"]),
     ("threat", ["t'ammazzo"]),
     ("threat", ["so dove abiti"]),
-    ("threat", ["vi faccio causa"]),
-    ("threat", ["la denuncio, signorina"]),
-    ("threat", ["il mio avvocato vi contatterà"]),
+    ("threat", ["vi faccio causa"] * 2),  # legal: a pattern (signal_cap)
+    ("threat", ["la denuncio, signorina"] * 2),  # legal: a pattern (signal_cap)
+    ("threat", ["il mio avvocato vi contatterà"] * 2),  # legal: a pattern (signal_cap)
     ("threat", ["stasera mi ammazzo"]),
     ("threat", ["guardati le spalle", "me la pagherai"]),
     # racism / sexism / hate

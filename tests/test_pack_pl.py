@@ -54,9 +54,9 @@ POSITIVE = [
     ("threat", ["wiem gdzie pani mieszka"]),
     ("threat", ["przyjadę i połamię ci nogi"]),
     ("threat", ["wysadzę wasz salon w powietrze"]),
-    ("threat", ["podam was do sądu"]),
-    ("threat", ["mój prawnik się z wami skontaktuje"]),
-    ("threat", ["złożę skargę do uokik"]),
+    ("threat", ["podam was do sądu"] * 2),  # legal: a pattern (signal_cap)
+    ("threat", ["mój prawnik się z wami skontaktuje"] * 2),  # legal: a pattern (signal_cap)
+    ("threat", ["złożę skargę do uokik"] * 2),  # legal: a pattern (signal_cap)
     ("threat", ["nie chcę już żyć"]),
     ("threat", ["przyjadę tam i cię zabiję"]),
     ("threat", ["ja pana zatłukę, słyszy pan"]),
