@@ -41,6 +41,7 @@ LANGS = ("en", "es", "it", "ko", "pl")
 CATEGORIES = ("abuse", "threat", "racism", "sexism", "hate")
 DEVSET_DIR = ROOT / "tests" / "data" / "devset"
 WRITTEN_DIR = ROOT / "data" / "training" / "written"
+WRITTEN_MORE_DIR = ROOT / "data" / "training" / "written_more"
 BLIND_DIR = ROOT / "data" / "validation" / "blind"
 SHARED = Path(os.environ.get("VOICEASSIST_SHARED_TRAINING", ROOT.parent / "shared" / "training"))
 if not SHARED.is_dir():
@@ -115,6 +116,11 @@ def _folder_rows(directory: Path, source: str, langs: Sequence[str]) -> list[Row
 
 def written_rows(langs: Sequence[str] = LANGS, directory: Path = WRITTEN_DIR) -> list[Row]:
     return _folder_rows(directory, "written", langs)
+
+
+def written_more_rows(langs: Sequence[str] = LANGS, directory: Path = WRITTEN_MORE_DIR) -> list[Row]:
+    """The second written batch (other writers): its own source, so LOSO can hold one batch out."""
+    return _folder_rows(directory, "written_more", langs)
 
 
 def blind_rows(langs: Sequence[str] = LANGS, directory: Path = BLIND_DIR) -> list[Row]:
