@@ -40,7 +40,7 @@ from voiceassist.escalation.tomlpos import TomlLocator
 
 ENTRY_KEYS = {
     "id", "category", "form", "patterns", "weight", "directed", "guards", "note",
-    "exclude", "masked", "enabled",
+    "exclude", "masked", "enabled", "corroborate_only",
 }  # fmt: skip
 LANG_KEYS = {"lang", "apostrophe", "markers", "numbers", "name_suffixes", "note"}
 CUE_TEXT_KEYS = {"say", "script", "script_no_name", "note"}
@@ -571,6 +571,10 @@ def _load_lexicon(
         note = e.get("note", "")
         if not isinstance(note, str):
             bad("note", "note must be a string")
+        corroborate_only = e.get("corroborate_only", False)
+        if not isinstance(corroborate_only, bool):
+            bad("corroborate_only", "corroborate_only must be true or false")
+            ok = False
         exclude = None
         if "exclude" in e:
             if not _str_list(e["exclude"]):
@@ -624,6 +628,7 @@ def _load_lexicon(
             guards=frozenset(guards),
             source=Source(doc.display, line),
             note=str(note) if isinstance(note, str) else "",
+            corroborate_only=bool(corroborate_only),
         )
         entries.pop(eid, None)
         entries[eid] = (entry, compiled)
