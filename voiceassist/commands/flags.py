@@ -35,7 +35,8 @@ def register(sub: Any) -> None:
     clear.add_argument("caller")
     clear.add_argument("--category", help="only this category (abuse, threat ...)")
     clear.set_defaults(func=run_clear)
-    forget = fsub.add_parser("forget", help="erase every trace of a caller id (data-protection request)")
+    forget = fsub.add_parser("forget", help="erase every trace of a caller id: store, spool, incident "
+                             "clips, call logs on this machine (data-protection request; docs/store.md)")
     add_db_option(forget)
     forget.add_argument("caller")
     forget.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
