@@ -36,6 +36,7 @@ from voiceassist.cues.tts import TtsRenderer
 from voiceassist.demo import DemoCall, demo_calls
 from voiceassist.escalation.engine import load_engine
 from voiceassist.escalation.scorer import load_scorer
+from voiceassist.langs import LANGS
 from voiceassist.live_call import LatencyRecord, LiveCall, RunConfig, Screen, Seams
 from voiceassist.stt.reference import ReferenceRecognizer, load_transcript
 
@@ -126,7 +127,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--no-vosk", action="store_true", help="skip the Korean vosk run")
     ap.add_argument("--no-write", action="store_true", help="do not append to BENCHMARKS.md")
     args = ap.parse_args(argv)
-    langs = tuple(args.lang) if args.lang else ("en", "it", "pl", "es", "ko")
+    langs = tuple(args.lang) if args.lang else LANGS
     renderer = TtsRenderer()
     rows: list[tuple[str, str, list[LatencyRecord]]] = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -150,3 +150,9 @@ def test_rules_check_passes_on_the_language_folder(lang: str, tmp_path: Path,
     shutil.copytree(ROOT / "rules" / lang, tmp_path / lang)
     assert cli.main(["rules", "check", "--alone", str(tmp_path)]) == 0, capsys.readouterr()
     assert not load_rules(()).problems_for(lang)
+
+
+def test_every_shipped_language_has_a_table() -> None:
+    from voiceassist.langs import LANGS as SHIPPED
+
+    assert SHIPPED == LANGS

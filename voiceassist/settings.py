@@ -22,10 +22,10 @@ from typing import Any
 
 from voiceassist.errors import ConfigError, UsageError
 from voiceassist.escalation.tomlpos import TomlLocator
+from voiceassist.langs import LANGS
 from voiceassist.paths import user_config_dir
 
 SYSTEM_CONFIG = Path("/etc/voiceassist/config.toml")
-LANGS = ("it", "pl", "es", "en", "ko")
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from voiceassist.errors import UsageError
+from voiceassist.langs import LANGS
 from voiceassist.pipeline import CueEngine
 from voiceassist.replay import ReplayOptions, run_replay
-from voiceassist.settings import LANGS, load_settings
+from voiceassist.settings import load_settings
 from voiceassist.vad.config import VadConfig
 
 

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from voiceassist.settings import LANGS, load_settings
+from voiceassist.langs import LANGS
+from voiceassist.settings import load_settings
 
 
 def register(sub: Any) -> None:

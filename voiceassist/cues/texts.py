@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from voiceassist.errors import ConfigError
+from voiceassist.langs import LANGS
 from voiceassist.paths import shipped_rules_dir
 
 
@@ -27,7 +28,7 @@ def load_say_texts(lang: str, extra_dirs: Sequence[Path] = ()) -> dict[str, str]
     if not files:
         raise ConfigError(
             f"no cue texts for language {lang!r} (rules/{lang}/cues.toml is missing)",
-            hint="choose one of it, pl, es, en, ko, or add the language's rule pack",
+            hint=f"choose one of {', '.join(LANGS)}, or add the language's rule pack",
         )
     out: dict[str, str] = {}
     for path in files:

@@ -37,6 +37,7 @@ from voiceassist.escalation.patterns import Pattern, PatternError, parse_exclude
 from voiceassist.escalation.policy import KeyPath, build_policy
 from voiceassist.escalation.slots import SlotError, check_slots, expand
 from voiceassist.escalation.tomlpos import TomlLocator
+from voiceassist.langs import LANG_DIR_NAME
 
 ENTRY_KEYS = {
     "id", "category", "form", "patterns", "weight", "directed", "guards", "note",
@@ -48,7 +49,6 @@ SPLIT_APOSTROPHE_LANGS = {"it", "fr", "ca"}
 #: Categories whose pattern words a masked transcript token (f***) may fit; other entries
 #: match masked forms only through their explicit ``masked`` list.
 MASKABLE_CATEGORIES = {"abuse"}
-_LANG_DIR = re.compile(r"^[a-z]{2,3}$")
 _TOML_LINE = re.compile(r"at line (\d+)")
 MAX_SAY_WORDS = 4
 #: Deepest nesting of tables/arrays a rule file may have (rule files need 4; deeper data is
@@ -226,7 +226,7 @@ def _lang_dirs(layers: Sequence[tuple[Path, str]]) -> list[str]:
         if not base.is_dir():
             continue
         for d in sorted(base.iterdir()):
-            if d.is_dir() and _LANG_DIR.match(d.name) and d.name not in langs:
+            if d.is_dir() and LANG_DIR_NAME.match(d.name) and d.name not in langs:
                 langs.append(d.name)
     return langs
 

@@ -22,10 +22,10 @@ from voiceassist.evalrun import CallRun, Mode, Span, build_summary, run_to_dict
 from voiceassist.evaluate import Row
 from voiceassist.events import CallEnded, Cue, Event, SpeechSegment, Transcript
 from voiceassist.expectations import ExpectationError, Expectations, load_expectations, sidecar_path
+from voiceassist.langs import LANGS
 from voiceassist.paths import write_private_text
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
-LANGS = ("it", "pl", "es", "en", "ko")
 
 
 # --------------------------------------------------------------------------------------------
