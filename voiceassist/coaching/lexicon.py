@@ -11,7 +11,6 @@ summary phrases (``[summary]``).
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from voiceassist.escalation.matcher import Match, Matcher
 from voiceassist.escalation.model import Problem, Source
 from voiceassist.escalation.normalize import Normaliser
 from voiceassist.escalation.patterns import Pattern, PatternError, parse_exclude, parse_pattern
-from voiceassist.escalation.tomlpos import TomlLocator
+from voiceassist.tomlfile import TomlLocator, TomlSyntaxError, parse_toml
 
 LEXICON_FILE = "coaching.toml"
 #: Entry kinds, each the name of the signal it raises.
@@ -114,12 +113,9 @@ def _parse_layer(text: str, lang: str, display: str, problems: list[Problem]) ->
     layer = _Layer(display)
     norm = normaliser_for(lang)
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        import re
-
-        m = re.search(r"at line (\d+)", str(exc))
-        problems.append(Problem(display, int(m.group(1)) if m else 1, f"TOML syntax error: {exc}", lang))
+        data = parse_toml(text)
+    except TomlSyntaxError as exc:
+        problems.append(Problem(display, exc.line, f"TOML syntax error: {exc}", lang))
         return layer
     loc = TomlLocator(text)
 
