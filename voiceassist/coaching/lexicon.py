@@ -22,6 +22,7 @@ from voiceassist.escalation.matcher import Match, Matcher
 from voiceassist.escalation.model import Problem, Source
 from voiceassist.escalation.normalize import Normaliser
 from voiceassist.escalation.patterns import Pattern, PatternError, parse_exclude, parse_pattern
+from voiceassist.rule_layers import layer_files
 from voiceassist.tomlfile import TomlLocator, TomlSyntaxError, parse_toml
 
 LEXICON_FILE = "coaching.toml"
@@ -316,11 +317,7 @@ def load_lexicon(lang: str, rule_dirs: Sequence[tuple[Path, str]]) -> CoachingLe
     ``.problems``."""
     problems: list[Problem] = []
     layers: list[_Layer] = []
-    for base, shown in rule_dirs:
-        path = base / lang / LEXICON_FILE
-        if not path.is_file():
-            continue
-        display = f"{shown}/{lang}/{LEXICON_FILE}"
+    for path, display in layer_files(rule_dirs, f"{lang}/{LEXICON_FILE}"):
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

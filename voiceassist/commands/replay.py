@@ -11,6 +11,7 @@ from voiceassist.errors import UsageError
 from voiceassist.langs import LANGS
 from voiceassist.pipeline import CueEngine
 from voiceassist.replay import ReplayOptions, run_replay
+from voiceassist.rule_layers import extra_rule_dirs
 from voiceassist.settings import load_settings
 from voiceassist.vad.config import VadConfig
 
@@ -74,7 +75,7 @@ def cue_engine_factory(args: argparse.Namespace, settings: Mapping[str, Any]) ->
         str(settings["call.lang"]),
         scorer=load_scorer(settings),
         agent_lang=str(settings["call.agent_lang"]) or None,
-        rule_dirs=[Path(d) for d in settings["rules.extra_dirs"]],
+        rule_dirs=extra_rule_dirs(settings),
         agent_name=str(settings["call.agent_name"]),
     )
 

@@ -13,13 +13,12 @@ from pathlib import Path
 
 from voiceassist.errors import ConfigError
 from voiceassist.langs import LANGS
-from voiceassist.paths import shipped_rules_dir
+from voiceassist.rule_layers import layer_files, rule_layers
 
 
 def cue_files(lang: str, extra_dirs: Sequence[Path] = ()) -> list[Path]:
     """``cues.toml`` of ``lang`` in the shipped rules and in each extra folder, in override order."""
-    dirs = [shipped_rules_dir(), *(Path(d) for d in extra_dirs)]
-    return [d / lang / "cues.toml" for d in dirs if (d / lang / "cues.toml").is_file()]
+    return [path for path, _ in layer_files(rule_layers(extra_dirs), f"{lang}/cues.toml")]
 
 
 def load_say_texts(lang: str, extra_dirs: Sequence[Path] = ()) -> dict[str, str]:

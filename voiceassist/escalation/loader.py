@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from voiceassist import paths
 from voiceassist.escalation.matcher import Matcher
 from voiceassist.escalation.model import (
     CALM_MARKERS,
@@ -34,7 +33,7 @@ from voiceassist.escalation.normalize import Normaliser
 from voiceassist.escalation.patterns import Pattern, PatternError, parse_exclude, parse_pattern
 from voiceassist.escalation.policy import KeyPath, build_policy
 from voiceassist.escalation.slots import SlotError, check_slots, expand
-from voiceassist.langs import LANG_DIR_NAME
+from voiceassist.rule_layers import layer_langs, rule_layers
 from voiceassist.tomlfile import TOO_DEEP, TomlLocator, TomlSyntaxError, parse_toml
 
 ENTRY_KEYS = {
@@ -154,17 +153,6 @@ def _load_policy(layers: Sequence[tuple[Path, str]], overrides: Mapping[str, Any
 
 
 # ------------------------------------------------------------------------------------ languages
-
-
-def _lang_dirs(layers: Sequence[tuple[Path, str]]) -> list[str]:
-    langs: list[str] = []
-    for base, _ in layers:
-        if not base.is_dir():
-            continue
-        for d in sorted(base.iterdir()):
-            if d.is_dir() and LANG_DIR_NAME.match(d.name) and d.name not in langs:
-                langs.append(d.name)
-    return langs
 
 
 def _str_list(v: Any) -> bool:
@@ -568,21 +556,6 @@ def _load_lexicon(
 # ----------------------------------------------------------------------------------- public API
 
 
-def _layers(extra_dirs: Sequence[Path], include_shipped: bool) -> list[tuple[Path, str]]:
-    layers: list[tuple[Path, str]] = []
-    if include_shipped:
-        shipped = paths.shipped_rules_dir()
-        layers.append((shipped, "rules"))
-    for d in extra_dirs:
-        p = Path(d)
-        if include_shipped and p.resolve() == layers[0][0].resolve():
-            continue  # the shipped folder itself: already the base layer
-        if any(p.resolve() == b.resolve() for b, _ in layers):
-            continue
-        layers.append((p, str(d).rstrip("/") or "."))
-    return layers
-
-
 def _signature(layers: Sequence[tuple[Path, str]]) -> tuple[Any, ...]:
     sig: list[Any] = []
     for base, disp in layers:
@@ -615,7 +588,7 @@ def load_rules(extra_dirs: Sequence[Path] = (), *, include_shipped: bool = True,
     Never raises for rule problems: they are in ``RuleSet.problems``. Missing folders are
     problems too.
     """
-    layers = _layers(extra_dirs, include_shipped)
+    layers = rule_layers(extra_dirs, include_shipped=include_shipped)
     key = (_signature(layers), _freeze(policy_overrides or {}))
     hit = _CACHE.get(key)
     if hit is not None:
@@ -627,7 +600,7 @@ def load_rules(extra_dirs: Sequence[Path] = (), *, include_shipped: bool = True,
     good = [(b, d) for b, d in layers if b.is_dir()]
     policy = _load_policy(good, policy_overrides, col) if good else None
     packs: dict[str, LangPack] = {}
-    for lang in _lang_dirs(good):
+    for lang in layer_langs(good):
         pack = _load_lang(lang, good, policy, col)
         if pack is not None:
             packs[lang] = pack
