@@ -4,7 +4,8 @@ One parametrised test per kind of case over one data table per language, tests/p
 (top-level ``agent_name``, ``turn_gap_ms``, ``turn_ms``: how the caller turns are fed):
 
 - ``positive``: ``{category, turns}``: the turns cue that category (one anger remark is said twice:
-  anger needs a pattern, policy ``signal_cap``);
+  anger needs a pattern, policy ``signal_cap``; the tables say a legal threat twice for the same
+  reason);
 - ``negative``: turns (negation, reported speech, neutral mentions of groups, swearing at objects,
   words that contain an insult, homonyms) that cue nothing at all;
 - ``[[pattern]]``: ``first`` alone cues nothing; ``first`` then ``then`` cues ``category`` (with

@@ -327,9 +327,10 @@ class Engine:
         st = self._cats[cat.name]
         self._decay(st, cat, t)
         w = hit.weight
-        if cat.signal_cap is not None and w > cat.signal_cap:
-            w = cat.signal_cap
-            self._log(f"{cat.name}: one signal counts at most {w:g} (signal_cap): a cue needs a pattern")
+        cap = cat.cap_for(e.form)
+        if cap is not None and w > cap:
+            w = cap
+            self._log(f"{cat.name}/{e.form}: one signal counts at most {w:g} (signal_cap): needs a pattern")
         if cat.name in utt.struck:
             return self._upgrade(hit, cat, st, t, words, event)
         clear = w + _EPS >= 1.0 or (st.rung >= 1 and w + _EPS >= self.params.active_min_weight)
