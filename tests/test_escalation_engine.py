@@ -127,14 +127,22 @@ def test_flirting_ladder_playbook_4() -> None:
 
 
 def test_policy_complaint_ladder_playbook_5() -> None:
-    got = run(["that's not fair", "your policy makes no sense", "it's a rip off"], gap_ms=20000)
-    assert got == [["explain_why"], ["agree_and_escalate"], ["offer_alternative"]]
+    """One remark about a rule is a complaint (no cue: the angry-but-clean caller is not nagged
+    about); pushing back again inside the window cues, then each further sign climbs."""
+    got = run(["that's not fair", "your policy makes no sense", "it's a rip off", "that rule is stupid"],
+              gap_ms=20000)  # fmt: skip
+    assert got == [[], ["explain_why"], ["agree_and_escalate"], ["offer_alternative"]]
+    assert run(["that's not fair"]) == [[]]
 
 
 def test_struggling_ladder_playbook_6() -> None:
-    got = run(["I don't understand", "I'm so confused", "I'm completely lost"], gap_ms=20000)
-    assert got == [["plain_words"], ["do_it_for_them"], ["suggest_expert"]]
-    assert run(["I can't hear you"])[0] == ["speak_clearly"]
+    """One "I don't understand" or "could you repeat that" is ordinary speech; a second sign
+    inside the window cues, and once active each sign climbs."""
+    got = run(["I don't understand", "I'm so confused", "I'm completely lost", "this is all too much for me"],
+              gap_ms=20000)  # fmt: skip
+    assert got == [[], ["plain_words"], ["do_it_for_them"], ["suggest_expert"]]
+    assert run(["I can't hear you"]) == [[]]
+    assert run(["I can't hear you", "sorry, I can't hear you at all"], gap_ms=5000)[1] == ["speak_clearly"]
 
 
 def test_troll_ladder_playbook_7() -> None:

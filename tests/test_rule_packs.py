@@ -3,9 +3,9 @@
 One parametrised test per kind of case over one data table per language, tests/pack_cases/<lang>.toml
 (top-level ``agent_name``, ``turn_gap_ms``, ``turn_ms``: how the caller turns are fed):
 
-- ``positive``: ``{category, turns}``: the turns cue that category (one anger remark is said twice:
-  anger needs a pattern, policy ``signal_cap``; the tables say a legal threat twice for the same
-  reason);
+- ``positive``: ``{category, turns}``: the turns cue that category (one anger, policy-complaint or
+  struggling remark is said twice: they need a pattern, policy ``signal_cap``; the tables say a
+  legal threat twice for the same reason);
 - ``negative``: turns (negation, reported speech, neutral mentions of groups, swearing at objects,
   words that contain an insult, homonyms) that cue nothing at all;
 - ``[[pattern]]``: ``first`` alone cues nothing; ``first`` then ``then`` cues ``category`` (with
@@ -38,6 +38,8 @@ from voiceassist.events import Cue, Transcript
 ROOT = Path(__file__).resolve().parent.parent
 CASES = Path(__file__).resolve().parent / "pack_cases"
 LANGS = tuple(sorted(p.stem for p in CASES.glob("*.toml")))
+#: Categories whose one remark is ambiguous (policy ``signal_cap``): a one-turn positive is said twice.
+SAID_TWICE = ("anger", "policy_complaint", "struggling")
 
 
 @cache
@@ -84,8 +86,8 @@ def show(cues: list[Cue]) -> list[tuple[str, str, tuple[str, ...], str]]:
 @pytest.mark.parametrize(("lang", "case"), cases("positive"))
 def test_positive_cues_its_category(lang: str, case: dict[str, Any]) -> None:
     category, turns = case["category"], list(case["turns"])
-    if category == "anger" and len(turns) == 1:
-        turns = [*turns, *turns]  # anger needs a pattern (policy signal_cap): the remark said twice
+    if category in SAID_TWICE and len(turns) == 1:
+        turns = [*turns, *turns]  # these need a pattern (signal_cap): said twice
     cats = {c.category for c in run(lang, *turns)}
     assert category in cats, f"{turns} gave {sorted(cats) or 'no cue'}"
 
