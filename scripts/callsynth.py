@@ -27,7 +27,7 @@ import soundfile as sf
 import soxr
 
 from voiceassist.errors import ConfigError
-from voiceassist.expectations import (
+from voiceassist.qa.expectations import (
     KNOWN_CATEGORIES,
     KNOWN_CUES,
     Expectations,

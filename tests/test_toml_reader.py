@@ -13,7 +13,7 @@ from voiceassist.cli import main
 from voiceassist.coaching.lexicon import _parse_layer
 from voiceassist.coaching.policy import load_policy
 from voiceassist.escalation.loader import check_rules
-from voiceassist.expectations import ExpectationError, parse_expectations
+from voiceassist.qa.expectations import ExpectationError, parse_expectations
 from voiceassist.tomlfile import MAX_NESTING, TomlSyntaxError, parse_toml
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from voiceassist.escalation.model import Problem
-from voiceassist.expectations import KNOWN_CUES
+from voiceassist.qa.expectations import KNOWN_CUES
 from voiceassist.tomlfile import TomlLocator, TomlSyntaxError, parse_toml
 
 POLICY_FILE = "coaching_policy.toml"

@@ -10,8 +10,8 @@ from typing import Any
 from voiceassist.errors import UsageError
 from voiceassist.langs import LANGS
 from voiceassist.pipeline import CueEngine
-from voiceassist.replay import ReplayOptions, run_replay
 from voiceassist.rule_layers import extra_rule_dirs
+from voiceassist.session.replay import ReplayOptions, run_replay
 from voiceassist.settings import load_settings
 from voiceassist.vad.config import VadConfig
 

@@ -279,7 +279,7 @@ def file_lang(item: str) -> str | None:
     """The language a recorded call's expectation file (``CALL.expect.toml``) names, if any."""
     if item == "-":
         return None
-    from voiceassist.expectations import ExpectationError, load_expectations, sidecar_path
+    from voiceassist.qa.expectations import ExpectationError, load_expectations, sidecar_path
 
     side = sidecar_path(Path(item))
     if not side.is_file():
