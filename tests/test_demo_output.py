@@ -14,7 +14,7 @@ from voiceassist.cli import main
 from voiceassist.cues.bank import CueBank
 from voiceassist.cues.cache import CueCache
 from voiceassist.cues.tts import TtsRenderer
-from voiceassist.demo import DEMO_LANGS, DemoOptions, demo_calls, run_demo
+from voiceassist.session.demo import DEMO_LANGS, DemoOptions, demo_calls, run_demo
 
 RATE = 16000
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from voiceassist.calllog import default_log_dir
+from voiceassist.commands.output import print_json
 from voiceassist.errors import ExitCode, UsageError
 from voiceassist.store.cli import add_db_option, config_from_args, fmt_time, open_store, write_output
 from voiceassist.store.spool import caller_in_spools, scrub_caller
@@ -63,7 +63,7 @@ def run_list(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         flags = store.flags(include_expired=args.all)
     if args.json:
-        print(json.dumps([f.as_dict() for f in flags], indent=2))
+        print_json([f.as_dict() for f in flags])
     else:
         _print_flags(flags)
     return int(ExitCode.OK)
@@ -74,7 +74,7 @@ def run_show(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         flags = store.flags(cid, include_expired=True)
     if args.json:
-        print(json.dumps([f.as_dict() for f in flags], indent=2))
+        print_json([f.as_dict() for f in flags])
         return int(ExitCode.OK)
     if not flags:
         print(f"{cid}: not flagged")
