@@ -1,11 +1,13 @@
 """The local spool: records written while the database is unreachable, replayed in order later.
 
-One JSONL file per writer process (``spool-<epoch ms>-<pid>.jsonl``), owner-only (0600) in an
-owner-only folder per store URL, held under an exclusive ``flock`` while its writer lives. Every
-append is ``fsync``'ed before the writer moves on, so a crash or Ctrl-C loses nothing that reached
-the spool. A file whose lock is free belongs to a process that died: the next writer for the same
-store replays it (records are idempotent, so a partly replayed file can be replayed again) and
-deletes it. A torn last line (crash in the middle of a write) is skipped.
+One JSONL file per writer process (``spool-<epoch ms>-<pid>-<n>.jsonl``, ``n`` counting the
+spools the process opened, so two opened in the same millisecond never share a file),
+owner-only (0600) in an owner-only folder per store URL, held under an exclusive ``flock`` while
+its writer lives. Every append is ``fsync``'ed before the writer moves on, so a crash or Ctrl-C
+loses nothing that reached the spool. A file whose lock is free belongs to a process that died:
+the next writer for the same store replays it (records are idempotent, so a partly replayed file
+can be replayed again) and deletes it. A torn last line (crash in the middle of a write) is
+skipped.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -33,6 +36,10 @@ def spool_dir_for(root: Path, url: str) -> Path:
     return root / digest
 
 
+#: Spool files this process has opened (part of the file name).
+_OPENED = itertools.count(1)
+
+
 class Spool:
     """This process's spool file plus access to orphaned ones in the same folder."""
 
@@ -45,7 +52,7 @@ class Spool:
     def _open(self) -> int:
         if self._fd is None:
             ensure_private_dir(self.folder)
-            name = f"spool-{int(time.time() * 1000):015d}-{os.getpid()}.jsonl"
+            name = f"spool-{int(time.time() * 1000):015d}-{os.getpid()}-{next(_OPENED)}.jsonl"
             self.path = self.folder / name
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             fcntl.flock(fd, fcntl.LOCK_EX)
