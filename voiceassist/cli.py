@@ -85,7 +85,11 @@ def _sigterm_as_interrupt() -> Callable[[], None]:
         before = signal.signal(signal.SIGTERM, _raise_interrupt)
     except (ValueError, OSError):
         return lambda: None
-    return lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL if before is None else before)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if before is None else before)
+
+    return restore
 
 
 def main(argv: Sequence[str] | None = None) -> int:
