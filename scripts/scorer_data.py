@@ -41,7 +41,11 @@ LANGS = ("en", "es", "it", "ko", "pl")
 CATEGORIES = ("abuse", "threat", "racism", "sexism", "hate")
 DEVSET_DIR = ROOT / "tests" / "data" / "devset"
 WRITTEN_DIR = ROOT / "data" / "training" / "written"
+WRITTEN_MORE_DIR = ROOT / "data" / "training" / "written_more"
 BLIND_DIR = ROOT / "data" / "validation" / "blind"
+#: The second blind set (2026-12-07, third session): written by two fresh helpers who saw no
+#: rules, training text or the first blind set; measured once, after the last change.
+BLIND2_DIR = ROOT / "data" / "validation" / "blind2"
 SHARED = Path(os.environ.get("VOICEASSIST_SHARED_TRAINING", ROOT.parent / "shared" / "training"))
 if not SHARED.is_dir():
     SHARED = Path("/work/shared/training")
@@ -117,8 +121,17 @@ def written_rows(langs: Sequence[str] = LANGS, directory: Path = WRITTEN_DIR) ->
     return _folder_rows(directory, "written", langs)
 
 
+def written_more_rows(langs: Sequence[str] = LANGS, directory: Path = WRITTEN_MORE_DIR) -> list[Row]:
+    """The second written batch (other writers): its own source, so LOSO can hold one batch out."""
+    return _folder_rows(directory, "written_more", langs)
+
+
 def blind_rows(langs: Sequence[str] = LANGS, directory: Path = BLIND_DIR) -> list[Row]:
     return _folder_rows(directory, "blind", langs)
+
+
+def blind2_rows(langs: Sequence[str] = LANGS, directory: Path = BLIND2_DIR) -> list[Row]:
+    return _folder_rows(directory, "blind2", langs)
 
 
 def _sample(items: list[Row], n: int, seed: int) -> list[Row]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -35,17 +35,25 @@ from scorer_data import (
     davidson_rows,
     devset_rows,
     embed,
+    written_more_rows,
     written_rows,
 )
 
 from voiceassist.escalation.scorer import Heads
 
 OUT = ROOT / "voiceassist" / "data" / "scorer" / "heads.npz"
-VERSION = "e5q4-lin-2026.12.07"
+VERSION = "e5q4-lin-2026.12.07b"
 L2 = 1e-3
 PUBLIC_WEIGHT = 0.3
 MAX_BENIGN = 0.003
 MAX_HARD = 0.06
+#: Corroboration (support threshold): added false cues allowed on in-domain benign rows and on
+#: hard negatives when the scorer confirms an ambiguous rule signal of the same category.
+MAX_SUPPORT_BENIGN = 0.003
+MAX_SUPPORT_HARD = 0.05
+SUPPORT_GRID = [round(x, 3) for x in np.arange(0.30, 0.995, 0.02)]
+#: Sources the rules were not written from (the dev set was): corroboration is calibrated there.
+SUPPORT_SOURCES = ("written", "written_more")
 GRID = [round(x, 3) for x in np.arange(0.30, 0.995, 0.01)]
 BENIGN_KINDS = ("service", "benign", "angry_clean", "other")
 
@@ -83,7 +91,7 @@ def templates(seed: int = 15, per_lang: int = 60) -> list[Row]:
 
 
 def training_rows(public: bool = True) -> list[Row]:
-    rows = devset_rows() + written_rows() + templates()
+    rows = devset_rows() + written_rows() + written_more_rows() + templates()
     if public:
         rows += davidson_rows() + banpl_rows()
     return rows
@@ -219,12 +227,91 @@ def calibrate(rows: Sequence[Row], P: np.ndarray) -> dict[str, dict[str, float]]
     return out
 
 
+class _AllSupport:
+    """A stand-in scorer that supports every category and strikes none: run with it, the engine
+    cues exactly the rule signals it would let the scorer corroborate."""
+
+    model = "calibration"
+
+    def __init__(self, categories: Sequence[str]) -> None:
+        self.categories = tuple(categories)
+
+    def score(self, text: str, lang: str) -> object:
+        from voiceassist.escalation.scorer import Score
+
+        return Score(text, {c: 0.0 for c in self.categories}, (), self.model, self.categories)
+
+
+def waiting_categories(rows: Sequence[Row]) -> list[set[str]]:
+    """Per row: the scorer categories with an ambiguous rule signal that the scorer could turn
+    into a strike (cued with an all-supporting scorer, not cued by the rules alone)."""
+    from voiceassist.escalation.engine import load_engine
+    from voiceassist.escalation.explain import words_for
+    from voiceassist.events import Transcript
+
+    engines: dict[tuple[str, bool], object] = {}
+    out: list[set[str]] = []
+    for r in rows:
+        got: list[set[str]] = []
+        for with_support in (False, True):
+            eng = engines.get((r.lang, with_support))
+            if eng is None:
+                eng = engines[(r.lang, with_support)] = load_engine(
+                    r.lang, scorer=_AllSupport(CATEGORIES) if with_support else None  # type: ignore[arg-type]
+                )
+            eng.reset()  # type: ignore[attr-defined]
+            ev = Transcript("caller", "final", r.text, 0, 3500, words_for(r.text, 0, 3500), 0)
+            got.append({c.category for c in eng.process(ev)})  # type: ignore[attr-defined]
+        out.append((got[1] - got[0]) & set(CATEGORIES))
+    return out
+
+
+def calibrate_support(rows: Sequence[Row], P: np.ndarray, thresholds: Mapping[str, Mapping[str, float]],
+                      waiting: Sequence[set[str]]) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
+    """Per language: the lowest support threshold whose out-of-fold corroborations add false cues
+    on at most ``MAX_SUPPORT_BENIGN`` of benign rows and ``MAX_SUPPORT_HARD`` of hard negatives
+    (rows of ``SUPPORT_SOURCES``); also the recall it adds on their positives (for the card)."""
+    support: dict[str, float] = {}
+    report: dict[str, dict[str, float]] = {}
+    for lang in LANGS:
+        idx = [i for i, r in enumerate(rows) if r.lang == lang and r.source in SUPPORT_SOURCES]
+        if not idx:
+            continue
+        top = thresholds[lang][CATEGORIES[0]]
+
+        def fires(i: int, s: float) -> bool:
+            return any(P[i, CATEGORIES.index(c)] >= s for c in waiting[i])
+
+        ben = [i for i in idx if rows[i].kind in BENIGN_KINDS]
+        hard = [i for i in idx if rows[i].kind == "hard_negative"]
+        pos = [i for i in idx if rows[i].kind == "positive"]
+        chosen = 1.01
+        for s in SUPPORT_GRID:
+            if s > top:
+                break
+            fb = sum(fires(i, s) for i in ben) / max(1, len(ben))
+            fh = sum(fires(i, s) for i in hard) / max(1, len(hard))
+            if fb <= MAX_SUPPORT_BENIGN and fh <= MAX_SUPPORT_HARD:
+                chosen = s
+                break
+        support[lang] = float(chosen)
+        report[lang] = {
+            "support": float(chosen),
+            "positives_waiting": sum(bool(waiting[i]) for i in pos) / max(1, len(pos)),
+            "positives_corroborated": sum(fires(i, chosen) for i in pos) / max(1, len(pos)),
+            "hard_added": sum(fires(i, chosen) for i in hard) / max(1, len(hard)),
+            "benign_added": sum(fires(i, chosen) for i in ben) / max(1, len(ben)),
+        }
+    return support, report
+
+
 def train(rows: Sequence[Row], X: np.ndarray, encoder: str) -> Heads:
     """Heads fitted on ``rows`` with thresholds from their out-of-fold probabilities."""
     Y = labels(rows)
     w = row_weights(rows)
     P = oof_probs(X, Y, w)
     thresholds = calibrate(rows, P)
+    support, support_report = calibrate_support(rows, P, thresholds, waiting_categories(rows))
     W, b = fit_linear(X, Y, w)
     meta = {
         "categories": list(CATEGORIES),
@@ -232,6 +319,8 @@ def train(rows: Sequence[Row], X: np.ndarray, encoder: str) -> Heads:
         "version": VERSION,
         "thresholds": thresholds,
         "default_threshold": 0.9,
+        "support": support,
+        "support_calibration": support_report,
     }
     return Heads(W, b, meta)
 
@@ -255,7 +344,8 @@ def main(argv: list[str] | None = None) -> int:
     heads.save(args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes), {len(rows)} rows")
     for lang, t in heads.thresholds.items():
-        print(f"  threshold {lang}: {t[CATEGORIES[0]]:.2f}")
+        print(f"  threshold {lang}: {t[CATEGORIES[0]]:.2f}  support {heads.support.get(lang, 1.01):.2f}  "
+              f"{heads.meta['support_calibration'].get(lang, {})}")
     return 0
 
 

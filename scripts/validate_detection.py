@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Measure detection through the whole engine (rules + scorer), one mini-call per utterance.
 
-    python scripts/validate_detection.py [--set blind|written|devset|kmhas] [--loso] [--rules-only]
+    python scripts/validate_detection.py [--set blind|blind2|written|written_more|devset|kmhas] [--loso]
+        [--rules-only]
 
 Per language and kind: recall on must-cue rows (any cue of a harmful category), harmful-cue rate
 on tricky benign / hard negatives, any-cue rate on service, angry-clean and benign rows.
@@ -23,10 +24,12 @@ from scorer_data import (
     LANGS,
     CachedEncoder,
     Row,
+    blind2_rows,
     blind_rows,
     devset_rows,
     embed,
     kmhas_rows,
+    written_more_rows,
     written_rows,
 )
 
@@ -76,13 +79,15 @@ def table(title: str, res: dict[tuple[str, str, str], list[int]]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--set", default="blind", choices=("blind", "written", "devset", "kmhas"))
+    ap.add_argument("--set", default="blind",
+                    choices=("blind", "blind2", "written", "written_more", "devset", "kmhas"))
     ap.add_argument("--loso", action="store_true", help="retrain without the measured source first")
     ap.add_argument("--rules-only", action="store_true")
     ap.add_argument("--lang", action="append", default=[])
     args = ap.parse_args(argv)
     langs = tuple(args.lang) or LANGS
-    rows = {"blind": blind_rows, "written": written_rows, "devset": devset_rows}.get(args.set)
+    rows = {"blind": blind_rows, "blind2": blind2_rows, "written": written_rows,
+            "written_more": written_more_rows, "devset": devset_rows}.get(args.set)
     measured = kmhas_rows() if args.set == "kmhas" else rows(langs)  # type: ignore[misc]
     measured = [r for r in measured if r.lang in langs]
     from voiceassist.escalation.encoder import load_encoder

@@ -33,7 +33,7 @@ POSITIVE = [
     ("abuse", ["you useless moron"]),
     ("threat", ["I'm gonna kill you"]),
     ("threat", ["I know where you live"]),
-    ("threat", ["see you in court"]),
+    ("threat", ["see you in court"] * 2),  # legal: a pattern (signal_cap)
     ("threat", ["I'll smash your face in"]),
     ("racism", ["go back to your own country"]),
     ("racism", ["where are you really from", "your English is surprisingly good"]),
@@ -57,8 +57,8 @@ POSITIVE = [
 
 @pytest.mark.parametrize(("category", "turns"), POSITIVE)
 def test_positive(category: str, turns: list[str]) -> None:
-    if category == "anger" and len(turns) == 1:
-        turns = [*turns, *turns]  # anger needs a pattern (policy signal_cap): the remark said twice
+    if category in ("anger", "policy_complaint", "struggling") and len(turns) == 1:
+        turns = [*turns, *turns]  # these need a pattern (signal_cap): said twice
     assert category in categories(*turns)
 
 

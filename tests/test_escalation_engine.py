@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from voiceassist.escalation.engine import Engine, load_engine
@@ -62,12 +64,23 @@ def test_threat_of_violence_jumps_straight_to_security() -> None:
     assert {x.severity for x in c} == {"urgent"} and c[0].rule.startswith("rules/en/lexicon/threat.toml:")
 
 
-def test_legal_threat_is_its_own_kind() -> None:
+def test_legal_threat_is_its_own_kind_and_needs_a_pattern() -> None:
+    """PLAYBOOK 9: a threat to sue is not taken personally. One is a complaint (no whisper: the
+    angry-but-clean caller is not nagged about); a second inside the threat window is a pattern
+    and cues the legal ladder with its incident record (policy: forms.legal signal_cap 0.5)."""
+    assert run(["I will sue you for this"]) == [[]]
     e = load_engine("en")
-    c = say(e, "I will sue you for this", 0, 0)
+    assert say(e, "I will sue you for this", 0, 0) == []
+    c = say(e, "my solicitor will be in touch", 30000, 1)
     assert [(x.cue, x.form, x.severity) for x in c] == [
         ("legal_threat", "legal", "warn"),
         ("report_threat", "legal", "warn"),
+    ]
+
+
+def test_one_legal_threat_does_not_soften_a_threat_of_violence() -> None:
+    assert run(["I will sue you", "I'm going to kill you"], gap_ms=5000) == [
+        [], ["call_security", "report_threat"]
     ]
 
 
@@ -114,14 +127,22 @@ def test_flirting_ladder_playbook_4() -> None:
 
 
 def test_policy_complaint_ladder_playbook_5() -> None:
-    got = run(["that's not fair", "your policy makes no sense", "it's a rip off"], gap_ms=20000)
-    assert got == [["explain_why"], ["agree_and_escalate"], ["offer_alternative"]]
+    """One remark about a rule is a complaint (no cue: the angry-but-clean caller is not nagged
+    about); pushing back again inside the window cues, then each further sign climbs."""
+    got = run(["that's not fair", "your policy makes no sense", "it's a rip off", "that rule is stupid"],
+              gap_ms=20000)  # fmt: skip
+    assert got == [[], ["explain_why"], ["agree_and_escalate"], ["offer_alternative"]]
+    assert run(["that's not fair"]) == [[]]
 
 
 def test_struggling_ladder_playbook_6() -> None:
-    got = run(["I don't understand", "I'm so confused", "I'm completely lost"], gap_ms=20000)
-    assert got == [["plain_words"], ["do_it_for_them"], ["suggest_expert"]]
-    assert run(["I can't hear you"])[0] == ["speak_clearly"]
+    """One "I don't understand" or "could you repeat that" is ordinary speech; a second sign
+    inside the window cues, and once active each sign climbs."""
+    got = run(["I don't understand", "I'm so confused", "I'm completely lost", "this is all too much for me"],
+              gap_ms=20000)  # fmt: skip
+    assert got == [[], ["plain_words"], ["do_it_for_them"], ["suggest_expert"]]
+    assert run(["I can't hear you"]) == [[]]
+    assert run(["I can't hear you", "sorry, I can't hear you at all"], gap_ms=5000)[1] == ["speak_clearly"]
 
 
 def test_troll_ladder_playbook_7() -> None:
@@ -351,10 +372,13 @@ def test_addressed_insults_give_the_same_output_however_split(text: str) -> None
 )
 def test_a_harsher_form_later_in_the_same_utterance_is_not_lost(lang: str, text: str) -> None:
     """One strike per category per utterance must not swallow a worse form that follows: a death
-    threat after a legal one in the same breath still calls security (the legal cue stays)."""
+    threat after a legal one in the same breath still calls security (the legal cue comes too
+    once the legal threat is a pattern: said before in the window)."""
     e = load_engine(lang)  # type: ignore[arg-type]
-    words = words_for(text, 0, 4000)
-    cues = [c.cue for c in e.process(Transcript("caller", "final", text, 0, 4000, words, 0))]
+    first = re.split(" and | e poi | y luego ", text)[0]
+    e.process(Transcript("caller", "final", first, 0, 3000, words_for(first, 0, 3000), 0))
+    words = words_for(text, 5000, 9000)
+    cues = [c.cue for c in e.process(Transcript("caller", "final", text, 5000, 9000, words, 1))]
     assert "legal_threat" in cues and "call_security" in cues, cues
 
 

@@ -15,8 +15,9 @@ def cues(lang: str, text: str) -> list[str]:
 
 
 def test_negation_in_the_previous_sentence_does_not_cancel_a_threat() -> None:
-    assert "legal_threat" in cues("es", "No es suficiente. Voy a denunciar a su empresa.")
-    assert "legal_threat" in cues("es", "¿No es suficiente? ¡Voy a denunciar a su empresa!")
+    assert "call_security" in cues("es", "No es suficiente. Te voy a matar.")
+    assert "call_security" in cues("es", "¿No es suficiente? ¡Te voy a matar!")
+    assert cues("es", "No es suficiente porque no te voy a matar.") == []
     assert cues("es", "No voy a denunciar a su empresa, tranquila.") == []
 
 

@@ -51,8 +51,8 @@ POSITIVE = [
     # threat
     ("threat", ["te voy a matar"]),
     ("threat", ["sé dónde vives"]),
-    ("threat", ["les voy a denunciar"]),
-    ("threat", ["nos vemos en los tribunales"]),
+    ("threat", ["les voy a denunciar"] * 2),  # legal: a pattern (signal_cap)
+    ("threat", ["nos vemos en los tribunales"] * 2),  # legal: a pattern (signal_cap)
     ("threat", ["te parto la cara"]),
     ("threat", ["esta noche me voy a matar"]),
     ("threat", ["cuídate la espalda", "me las vas a pagar"]),
@@ -88,8 +88,8 @@ POSITIVE = [
 
 @pytest.mark.parametrize(("category", "turns"), POSITIVE)
 def test_positive(category: str, turns: list[str]) -> None:
-    if category == "anger" and len(turns) == 1:
-        turns = [*turns, *turns]  # anger needs a pattern (policy signal_cap): the remark said twice
+    if category in ("anger", "policy_complaint", "struggling") and len(turns) == 1:
+        turns = [*turns, *turns]  # these need a pattern (signal_cap): said twice
     got = {c.category for c in run(*turns)}
     assert category in got, f"{turns} gave {sorted(got)}"
 

@@ -52,9 +52,9 @@ POSITIVE = [
     ("threat", ["vengo lì e ti ammazzo"]),
     ("threat", ["t'ammazzo"]),
     ("threat", ["so dove abiti"]),
-    ("threat", ["vi faccio causa"]),
-    ("threat", ["la denuncio, signorina"]),
-    ("threat", ["il mio avvocato vi contatterà"]),
+    ("threat", ["vi faccio causa"] * 2),  # legal: a pattern (signal_cap)
+    ("threat", ["la denuncio, signorina"] * 2),  # legal: a pattern (signal_cap)
+    ("threat", ["il mio avvocato vi contatterà"] * 2),  # legal: a pattern (signal_cap)
     ("threat", ["stasera mi ammazzo"]),
     ("threat", ["guardati le spalle", "me la pagherai"]),
     # racism / sexism / hate
@@ -89,8 +89,8 @@ POSITIVE = [
 
 @pytest.mark.parametrize(("category", "turns"), POSITIVE)
 def test_positive(category: str, turns: list[str]) -> None:
-    if category == "anger" and len(turns) == 1:
-        turns = [*turns, *turns]  # anger needs a pattern (policy signal_cap): the remark said twice
+    if category in ("anger", "policy_complaint", "struggling") and len(turns) == 1:
+        turns = [*turns, *turns]  # these need a pattern (signal_cap): said twice
     got = {c.category for c in run(*turns)}
     assert category in got, f"{turns} gave {sorted(got)}"
 

@@ -52,9 +52,9 @@ POSITIVE = [
     ("threat", ["죽여버릴 거야 진짜"]),
     ("threat", ["너 어디 사는지 다 알아"]),
     ("threat", ["밤길 조심해라"]),
-    ("threat", ["고소할 거예요 두고 보세요"]),
-    ("threat", ["법적 조치 들어가겠습니다"]),
-    ("threat", ["소비자원에 신고할 겁니다"]),
+    ("threat", ["고소할 거예요 두고 보세요"] * 2),  # legal: a pattern (signal_cap)
+    ("threat", ["법적 조치 들어가겠습니다"] * 2),  # legal: a pattern (signal_cap)
+    ("threat", ["소비자원에 신고할 겁니다"] * 2),  # legal: a pattern (signal_cap)
     ("threat", ["죽고 싶어요 이제 더는 못 버티겠어요"]),
     ("threat", ["두고 봐", "후회하게 될 거야"]),
     # racism
@@ -96,14 +96,14 @@ POSITIVE = [
     ("struggling", ["천천히 말씀해 주세요"]),
     # one word each: these were written as "a*|b ..1 c*" (one pattern of two positions)
     ("anger", ["진짜 열받아요"]),
-    ("threat", ["고발하겠습니다"]),
+    ("threat", ["고발하겠습니다"] * 2),  # legal: a pattern (signal_cap)
 ]
 
 
 @pytest.mark.parametrize(("category", "turns"), POSITIVE, ids=[" / ".join(t)[:30] for _, t in POSITIVE])
 def test_positive_cues_its_category(category: str, turns: list[str]) -> None:
-    if category == "anger" and len(turns) == 1:
-        turns = [*turns, *turns]  # anger needs a pattern (policy signal_cap): the remark said twice
+    if category in ("anger", "policy_complaint", "struggling") and len(turns) == 1:
+        turns = [*turns, *turns]  # these need a pattern (signal_cap): said twice
     cats = {c.category for c in run(*turns)}
     assert category in cats, f"{turns} gave {cats or 'no cue'}"
 

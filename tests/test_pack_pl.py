@@ -54,9 +54,9 @@ POSITIVE = [
     ("threat", ["wiem gdzie pani mieszka"]),
     ("threat", ["przyjadę i połamię ci nogi"]),
     ("threat", ["wysadzę wasz salon w powietrze"]),
-    ("threat", ["podam was do sądu"]),
-    ("threat", ["mój prawnik się z wami skontaktuje"]),
-    ("threat", ["złożę skargę do uokik"]),
+    ("threat", ["podam was do sądu"] * 2),  # legal: a pattern (signal_cap)
+    ("threat", ["mój prawnik się z wami skontaktuje"] * 2),  # legal: a pattern (signal_cap)
+    ("threat", ["złożę skargę do uokik"] * 2),  # legal: a pattern (signal_cap)
     ("threat", ["nie chcę już żyć"]),
     ("threat", ["przyjadę tam i cię zabiję"]),
     ("threat", ["ja pana zatłukę, słyszy pan"]),
@@ -106,8 +106,8 @@ POSITIVE = [
 
 @pytest.mark.parametrize(("category", "turns"), POSITIVE, ids=[" / ".join(t)[:40] for _, t in POSITIVE])
 def test_positive_cues_its_category(category: str, turns: list[str]) -> None:
-    if category == "anger" and len(turns) == 1:
-        turns = [*turns, *turns]  # anger needs a pattern (policy signal_cap): the remark said twice
+    if category in ("anger", "policy_complaint", "struggling") and len(turns) == 1:
+        turns = [*turns, *turns]  # these need a pattern (signal_cap): said twice
     cats = {c.category for c in run(*turns)}
     assert category in cats, f"{turns} gave {cats or 'no cue'}"
 

@@ -133,3 +133,13 @@ def test_a_copy_of_the_shipped_rules_checks_alone(tmp_path: Path) -> None:
     shutil.copytree(paths.shipped_rules_dir(), d)
     problems = check_rules([d], include_shipped=False)
     assert [p for p in problems if p.lang in ("", "en")] == []
+
+
+def test_a_form_signal_cap_out_of_range_is_reported_at_its_line(tmp_path: Path) -> None:
+    d = _deploy(
+        tmp_path,
+        {"policy.toml": "[categories.threat]\nwindow_ms = 600000\n\n"
+         "[categories.threat.forms.legal]\nsignal_cap = 2\n"},
+    )
+    problems = [str(p) for p in check_rules([d])]
+    assert f"{d}/policy.toml:5: signal_cap must be a number > 0 and <= 1" in problems, problems

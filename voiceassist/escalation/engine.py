@@ -76,6 +76,14 @@ class _UttState:
     #: Categories struck in this utterance -> severity rank of the response that was fired.
     struck: dict[str, int] = field(default_factory=dict)
     pending_added: dict[str, float] = field(default_factory=dict)
+    #: Category -> the ambiguous rule signal of this utterance that is still waiting for a
+    #: pattern: (entry, matched words, target), so the scorer can corroborate it.
+    waiting: dict[str, tuple[Entry, tuple[str, ...], str]] = field(default_factory=dict)
+    #: Category -> the (time ms, weight) items this utterance added to the category's pending sum.
+    pending_items: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    #: Categories with a capped form (signal_cap) matched in this utterance: the rule knows the
+    #: form, so a scorer strike there would skip the pattern the policy asks for.
+    capped: set[str] = field(default_factory=set)
     calm_done: bool = False
     name_done: bool = False
     #: Word count of the longest prefix the scorer has scored in this utterance.
@@ -333,9 +341,12 @@ class Engine:
         st = self._cats[cat.name]
         self._decay(st, cat, t)
         w = hit.weight
-        if cat.signal_cap is not None and w > cat.signal_cap:
-            w = cat.signal_cap
-            self._log(f"{cat.name}: one signal counts at most {w:g} (signal_cap): a cue needs a pattern")
+        cap = cat.cap_for(e.form)
+        if cap is not None:
+            utt.capped.add(cat.name)
+        if cap is not None and w > cap:
+            w = cap
+            self._log(f"{cat.name}/{e.form}: one signal counts at most {w:g} (signal_cap): needs a pattern")
         if cat.name in utt.struck:
             return self._upgrade(hit, cat, st, t, words, event)
         clear = w + _EPS >= 1.0 or (st.rung >= 1 and w + _EPS >= self.params.active_min_weight)
@@ -345,18 +356,30 @@ class Engine:
             add = max(0.0, w - before)
             utt.pending_added[cat.name] = max(before, w)
             if add > 0:
-                st.pending.append((t, add))
+                item = (t, add)
+                st.pending.append(item)
+                utt.pending_items.setdefault(cat.name, []).append(item)
             total = sum(x for _, x in st.pending)
             if total + _EPS < self.params.ambiguous_threshold:
                 self._log(
                     f"{cat.name}: ambiguous signal, {total:.2f} of {self.params.ambiguous_threshold:g} "
                     f"inside {cat.window_ms} ms: no cue yet"
                 )
+                if cap is None:
+                    utt.waiting[cat.name] = (e, words, hit.target)
                 return []
             why_pattern = (
                 f"pattern of {len(st.pending)} signals ({total:.2f}) inside {cat.window_ms // 1000} s; "
             )
             st.pending.clear()
+        return self._strike(cat, st, e, t, words, f"{why_pattern}matched", hit.target, event)
+
+    def _strike(self, cat: CategoryPolicy, st: _CatState, e: Entry, t: int, words: tuple[str, ...],
+                how: str, target: str, event: Transcript) -> list[Cue]:
+        """One rung up for a rule signal (clear, a pattern, or corroborated by the scorer)."""
+        utt = self._utt
+        assert utt is not None
+        utt.waiting.pop(cat.name, None)
         fp = cat.forms[e.form]
         st.rung = min(max(st.rung + 1, fp.start_rung), cat.max_rung)
         st.strikes += 1
@@ -364,8 +387,8 @@ class Engine:
         rung_cues = self._rung_cues(cat, e.form, st.rung)
         utt.struck[cat.name] = self._rank(rung_cues, cat, e.form)
         why = (
-            f"{cat.name}/{e.form}: {why_pattern}matched {' '.join(words)!r} ({e.id}, {e.source}); "
-            f"target {hit.target}; rung {st.rung}: {'+'.join(rung_cues)}"
+            f"{cat.name}/{e.form}: {how} {' '.join(words)!r} ({e.id}, {e.source}); "
+            f"target {target}; rung {st.rung}: {'+'.join(rung_cues)}"
         )
         return self._fire(rung_cues, cat, e, st.rung, t, words, why, event)
 
@@ -388,6 +411,7 @@ class Engine:
         self._log(f"scorer on {n_words} words: {shown} (model {sc.model})")
         t = words[-1].end_ms
         out: list[Cue] = []
+        out.extend(self._corroborate(sc, t, markers, event))
         for name in sc.strikes:
             cat = self.policy.categories.get(name)
             form = SCORER_FORMS.get(name)
@@ -395,6 +419,9 @@ class Engine:
                 continue
             if name in utt.struck:
                 self._log(f"{name}: {sc.describe(name)}: already struck in this utterance")
+                continue
+            if name in utt.capped:
+                self._log(f"{name}: {sc.describe(name)}: a rule matched a form that needs a pattern")
                 continue
             guard = self._scorer_guard(name, markers)
             if guard:
@@ -415,6 +442,32 @@ class Engine:
                           Source(f"scorer {sc.model}", 0))  # fmt: skip
             out.extend(self._fire(rung_cues, cat, entry, st.rung, t, matched, why, event,
                                   rule=f"scorer {sc.model}"))  # fmt: skip
+        return out
+
+    def _corroborate(self, sc: Any, t: int, markers: Markers, event: Transcript) -> list[Cue]:
+        """Fusion of the two halves: an ambiguous rule signal waiting for a pattern (an insult with
+        no target in sight, a group word in a claim the grammar only half recognises) becomes a
+        strike when the scorer, on the same utterance, puts its category at or above the
+        language's support threshold. Capped forms (anger, legal threats) still need a pattern."""
+        utt = self._utt
+        assert utt is not None
+        out: list[Cue] = []
+        for name in sc.supports:
+            waiting = utt.waiting.get(name)
+            if waiting is None or name in utt.struck:
+                continue
+            guard = self._scorer_guard(name, markers)
+            if guard:
+                self._log(f"{name}: {sc.describe(name)}: no corroboration ({guard})")
+                continue
+            e, words, target = waiting
+            cat = self.policy.categories[name]
+            st = self._cats[name]
+            for item in utt.pending_items.pop(name, []):
+                if item in st.pending:
+                    st.pending.remove(item)
+            out.extend(self._strike(cat, st, e, t, words, f"corroborated by {sc.describe(name)}; matched",
+                                    target, event))  # fmt: skip
         return out
 
     def _scorer_guard(self, category: str, markers: Markers) -> str:

@@ -66,6 +66,9 @@ class FormPolicy:
     ladder: tuple[Rung, ...] | None = None
     start_rung: int = 1
     severity: str | None = None
+    #: Upper bound on the weight of one signal of this form, or None (see
+    #: :attr:`CategoryPolicy.signal_cap`; legal threats: one "I will sue" is a complaint).
+    signal_cap: float | None = None
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,12 @@ class CategoryPolicy:
     #: signal is ambiguous, so a first cue needs a pattern inside ``window_ms`` (anger: one angry
     #: sentence is venting, not yet a reason to whisper).
     signal_cap: float | None = None
+
+    def cap_for(self, form: str) -> float | None:
+        """The lower of the category's and the form's ``signal_cap`` (None: no cap)."""
+        fp = self.forms.get(form)
+        caps = [c for c in (self.signal_cap, fp.signal_cap if fp else None) if c is not None]
+        return min(caps) if caps else None
 
     def ladder_for(self, form: str) -> tuple[Rung, ...]:
         fp = self.forms.get(form)

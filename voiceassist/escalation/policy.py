@@ -28,7 +28,7 @@ Report = Callable[[KeyPath, str], None]
 
 TOP_KEYS = {"engine", "after_call", "limits", "categories", "cues"}
 CATEGORY_KEYS = {"kind", "window_ms", "ladder", "calm_lowers", "signal_cap", "forms", "note"}
-FORM_KEYS = {"ladder", "start_rung", "severity", "note"}
+FORM_KEYS = {"ladder", "start_rung", "severity", "signal_cap", "note"}
 CUE_KEYS = {"severity", "priority", "cooldown_ms", "note"}
 AFTER_KEYS = {"take_a_breath_min_severity", "flag_min_severity", "flag_categories"}
 LIMIT_KEYS = {"hostile_call_ms"}
@@ -153,6 +153,17 @@ def _rungs(v: Any, path: KeyPath, cue_ids: set[str], report: Report) -> tuple[Ru
     return tuple(out)
 
 
+def _cap(t: Mapping[str, Any], path: KeyPath, report: Report) -> float | None:
+    """A category's or form's ``signal_cap``: a number in (0, 1], else reported and None."""
+    cap = t.get("signal_cap")
+    if cap is None:
+        return None
+    if isinstance(cap, bool) or not isinstance(cap, int | float) or not 0 < cap <= 1:
+        report((*path, "signal_cap"), "signal_cap must be a number > 0 and <= 1")
+        return None
+    return float(cap)
+
+
 def _build_categories(
     table: Mapping[str, Any], cue_ids: set[str], report: Report, source: Callable[[KeyPath], Source]
 ) -> dict[str, CategoryPolicy]:
@@ -181,11 +192,7 @@ def _build_categories(
         if not isinstance(calm_lowers, bool):
             report((*path, "calm_lowers"), "calm_lowers must be true or false")
             calm_lowers = True
-        cap = t.get("signal_cap")
-        bad_cap = isinstance(cap, bool) or not isinstance(cap, int | float) or not 0 < cap <= 1
-        if cap is not None and bad_cap:
-            report((*path, "signal_cap"), "signal_cap must be a number > 0 and <= 1")
-            cap = None
+        cap = _cap(t, path, report)
         forms_t = t.get("forms", {})
         forms: dict[str, FormPolicy] = {}
         if not isinstance(forms_t, dict) or not forms_t:
@@ -211,10 +218,10 @@ def _build_categories(
             if sev is not None and sev not in SEVERITIES:
                 report((*fpath, "severity"), f"severity must be one of {', '.join(SEVERITIES)}")
                 sev = None
-            forms[fname] = FormPolicy(fname, fl, int(start), sev)
+            forms[fname] = FormPolicy(fname, fl, int(start), sev, _cap(ft, fpath, report))
         cat = CategoryPolicy(
             name, str(kind), int(window), ladder, forms, bool(calm_lowers), source(path),
-            None if cap is None else float(cap),
+            cap,
         )
         for f in forms.values():
             if kind == "ladder" and f.start_rung > cat.max_rung:

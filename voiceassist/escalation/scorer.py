@@ -34,6 +34,9 @@ class Score:
     probs: dict[str, float]
     strikes: tuple[str, ...]
     model: str
+    #: Categories at or above their language's support threshold (below a strike): they turn an
+    #: ambiguous rule signal of the same category in the same utterance into a strike.
+    supports: tuple[str, ...] = ()
 
     def describe(self, category: str) -> str:
         """``"scorer: threat 0.93, model <version>"``."""
@@ -53,6 +56,9 @@ class Heads:
         #: lang -> category -> probability threshold.
         self.thresholds: dict[str, dict[str, float]] = meta["thresholds"]  # type: ignore[assignment]
         self.default_threshold: float = float(meta.get("default_threshold", 0.9))  # type: ignore[arg-type]
+        #: lang -> probability at which the scorer corroborates an ambiguous rule signal; a
+        #: heads file without it corroborates nothing.
+        self.support: dict[str, float] = dict(meta.get("support", {}))  # type: ignore[call-overload]
         if self.W.shape != (len(self.categories), self.W.shape[1]) or self.b.shape != (len(self.categories),):
             raise ValueError("heads do not match their categories")
 
@@ -79,6 +85,11 @@ class Heads:
     def threshold(self, lang: str, category: str) -> float:
         return float(self.thresholds.get(lang, {}).get(category, self.default_threshold))
 
+    def support_threshold(self, lang: str, category: str) -> float:
+        """Probability from which a category corroborates a rule signal (never above its strike
+        threshold; 1.01 when the heads have none for ``lang``: no corroboration)."""
+        return min(float(self.support.get(lang, 1.01)), self.threshold(lang, category))
+
 
 class Scorer:
     """Scores caller utterances; thread-safe (one encoder call at a time)."""
@@ -102,7 +113,8 @@ class Scorer:
             vec = self.encoder.encode([t])[0]
         probs = self.heads.probs(vec)
         strikes = tuple(c for c in self.categories if probs[c] >= self.heads.threshold(lang, c))
-        return Score(t, probs, strikes, self.model)
+        supports = tuple(c for c in self.categories if probs[c] >= self.heads.support_threshold(lang, c))
+        return Score(t, probs, strikes, self.model, supports)
 
 
 _lock = threading.Lock()
