@@ -111,8 +111,14 @@ def process_stream(args: argparse.Namespace, inp: TextIO, out: TextIO, err: Text
 
     assembly = Assembly(SessionConfig(call=CallSection(lang=args.lang, agent_lang=args.agent_lang or ""),
                                       rule_dirs=tuple(args.rule_dirs)))
-    # Fail early (bad language, broken rules) before reading input.
-    assembly.engine()
+    # Fail early (bad language, broken rules) before reading input. Each new call gets an engine
+    # on the rules loaded here: no re-scan of the rule folders per call (~5 ms each), and one
+    # stream is judged by one rule set.
+    first = assembly.engine()
+
+    def new_engine() -> Any:
+        return type(first)(first.rules, first.lang, agent_lang=first.agent_lang, agent_name=first.agent_name,
+                           scorer=first.scorer)
     calls: dict[str, _Call] = {}
     if hasattr(inp, "reconfigure"):
         with contextlib.suppress(AttributeError, ValueError, OSError):
@@ -141,7 +147,7 @@ def process_stream(args: argparse.Namespace, inp: TextIO, out: TextIO, err: Text
             continue
         call = calls.pop(call_id, None)
         if call is None:
-            call = _Call(assembly.engine())
+            call = _Call(new_engine())
             while len(calls) >= MAX_OPEN_CALLS:
                 calls.pop(next(iter(calls)))  # release the call idle longest
         calls[call_id] = call  # most recently used last
