@@ -3,7 +3,7 @@
     python scripts/bench.py latency [--lang xx ...] [--no-vosk] [--no-write]
 
 Each call is delivered block by block (20 ms, like a live capture) at the wall-clock time its
-audio would have been spoken, into the same :class:`voiceassist.live_call.LiveCall` that
+audio would have been spoken, into the same :class:`voiceassist.session.live_call.LiveCall` that
 ``voiceassist run`` uses, with a fake headset that pulls 10 ms buffers in real time. Every cue
 records the wall-clock delay from the end of its trigger word (audio time) to its first sample
 reaching the headset. Reported: p50 / p95 / max, with the reference transcripts (every call)
@@ -33,10 +33,11 @@ from voiceassist.cues.cache import CueCache
 from voiceassist.cues.output import FakeOutputDevice
 from voiceassist.cues.texts import load_say_texts
 from voiceassist.cues.tts import TtsRenderer
-from voiceassist.demo import DemoCall, demo_calls
 from voiceassist.escalation.engine import load_engine
 from voiceassist.escalation.scorer import load_scorer
-from voiceassist.live_call import LatencyRecord, LiveCall, RunConfig, Screen, Seams
+from voiceassist.langs import LANGS
+from voiceassist.session.demo import DemoCall, demo_calls
+from voiceassist.session.live_call import LatencyRecord, LiveCall, RunConfig, Screen, Seams
 from voiceassist.stt.reference import ReferenceRecognizer, load_transcript
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,7 +127,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--no-vosk", action="store_true", help="skip the Korean vosk run")
     ap.add_argument("--no-write", action="store_true", help="do not append to BENCHMARKS.md")
     args = ap.parse_args(argv)
-    langs = tuple(args.lang) if args.lang else ("en", "it", "pl", "es", "ko")
+    langs = tuple(args.lang) if args.lang else LANGS
     renderer = TtsRenderer()
     rows: list[tuple[str, str, list[LatencyRecord]]] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -173,7 +174,7 @@ def main(argv: list[str]) -> int:
             f"Machine: {machine()}.\n\n"
             "Demo calls (`voiceassist/data/demo`) replayed in real time (20 ms blocks delivered at "
             "the wall time their audio ends) through `voiceassist run`'s live loop "
-            "(`voiceassist.live_call.LiveCall`), into a fake headset pulling 10 ms buffers at "
+            "(`voiceassist.session.live_call.LiveCall`), into a fake headset pulling 10 ms buffers at "
             "48 kHz in real time. Latency = wall-clock time from the end of the trigger word "
             "(audio time) to the first cue sample reaching the headset; it includes block "
             "buffering, VAD, recognition, the escalation engine and the player. Floor: p95 <= "

@@ -17,7 +17,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ import soundfile as sf
 import soxr
 
 from voiceassist.errors import ConfigError
-from voiceassist.expectations import (
+from voiceassist.qa.expectations import (
     KNOWN_CATEGORIES,
     KNOWN_CUES,
     Expectations,
@@ -36,6 +35,7 @@ from voiceassist.expectations import (
     KeyLines,
     dump_expectations,
 )
+from voiceassist.tomlfile import TomlSyntaxError, parse_toml
 
 #: Sample rate the call is assembled at, Hz.
 WORK_RATE = 16000
@@ -171,10 +171,9 @@ def parse_dialogue(text: str, source: str = "<dialogue>", digest: str = "") -> D
         problems.append(f"{source}:{line}: {msg}")
 
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        raise DialogueError([f"{source}:{m.group(1) if m else 1}: not valid TOML: {exc}"]) from None
+        data = parse_toml(text)
+    except TomlSyntaxError as exc:
+        raise DialogueError([f"{source}:{exc.line}: not valid TOML: {exc}"]) from None
 
     top = lambda key: loc.line_of(None, None, key)  # noqa: E731
     for key in sorted(set(data) - _TOP):

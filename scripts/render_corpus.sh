@@ -15,7 +15,8 @@ JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 TRANSCRIPTS=only
 if [[ "${1:-}" == "--asr" ]]; then TRANSCRIPTS=auto; shift; fi
 LANGS=("$@")
-[[ ${#LANGS[@]} -eq 0 ]] && LANGS=(it pl es en ko)
+# default: every language of rules/ (the folders that hold a pack: <lang>/cues.toml)
+[[ ${#LANGS[@]} -eq 0 ]] && mapfile -t LANGS < <("$PY" -c 'from voiceassist.langs import LANGS; print("\n".join(LANGS))')
 
 dirs=()
 for lang in "${LANGS[@]}"; do

@@ -54,6 +54,10 @@ MAX_SUPPORT_HARD = 0.05
 SUPPORT_GRID = [round(x, 3) for x in np.arange(0.30, 0.995, 0.02)]
 #: Sources the rules were not written from (the dev set was): corroboration is calibrated there.
 SUPPORT_SOURCES = ("written", "written_more")
+#: Shares of the hard-negative budget tried per category. Only a fifth: larger shares met the
+#: training limits too but raised tricky-benign false cues on the development blind set (it 0.133
+#: -> 0.167) for little recall, so the budget is split evenly over the five categories.
+SUPPORT_SHARES = (1 / 5,)
 GRID = [round(x, 3) for x in np.arange(0.30, 0.995, 0.01)]
 BENIGN_KINDS = ("service", "benign", "angry_clean", "other")
 
@@ -266,41 +270,65 @@ def waiting_categories(rows: Sequence[Row]) -> list[set[str]]:
     return out
 
 
-def calibrate_support(rows: Sequence[Row], P: np.ndarray, thresholds: Mapping[str, Mapping[str, float]],
-                      waiting: Sequence[set[str]]) -> tuple[dict[str, float], dict[str, dict[str, float]]]:
-    """Per language: the lowest support threshold whose out-of-fold corroborations add false cues
-    on at most ``MAX_SUPPORT_BENIGN`` of benign rows and ``MAX_SUPPORT_HARD`` of hard negatives
-    (rows of ``SUPPORT_SOURCES``); also the recall it adds on their positives (for the card)."""
-    support: dict[str, float] = {}
-    report: dict[str, dict[str, float]] = {}
+SupportTable = dict[str, dict[str, float]]
+
+
+def _support_for(P: np.ndarray, waiting: Sequence[set[str]], ben: list[int], hard: list[int],
+                 top: Mapping[str, float], hard_budget: float) -> dict[str, float]:
+    """Per category: the lowest grid threshold adding <= MAX_SUPPORT_BENIGN false cues on ``ben``
+    and <= ``hard_budget`` on ``hard`` (out-of-fold ``P``)."""
+    chosen: dict[str, float] = {}
+    for k, c in enumerate(CATEGORIES):
+        pick = 1.01
+        for s in SUPPORT_GRID:
+            if s > top[c]:
+                break
+            fb = sum(c in waiting[i] and P[i, k] >= s for i in ben) / max(1, len(ben))
+            fh = sum(c in waiting[i] and P[i, k] >= s for i in hard) / max(1, len(hard))
+            if fb <= MAX_SUPPORT_BENIGN and fh <= hard_budget:
+                pick = s
+                break
+        chosen[c] = float(pick)
+    return chosen
+
+
+def _fires(P: np.ndarray, waiting: Sequence[set[str]], chosen: Mapping[str, float], i: int) -> bool:
+    return any(P[i, CATEGORIES.index(c)] >= chosen[c] for c in waiting[i])
+
+
+def calibrate_support(
+    rows: Sequence[Row], P: np.ndarray, thresholds: Mapping[str, Mapping[str, float]],
+    waiting: Sequence[set[str]],
+) -> tuple[SupportTable, SupportTable]:
+    """Per language and category: support thresholds whose out-of-fold corroborations (rows of
+    ``SUPPORT_SOURCES``) add, all categories together, at most ``MAX_SUPPORT_BENIGN`` false cues
+    on benign rows and ``MAX_SUPPORT_HARD`` on hard negatives. Each category gets the same share of
+    the hard-negative budget, the largest of ``SUPPORT_SHARES`` whose total stays in the limits.
+    Returns the thresholds and what they add on the calibration rows (for the model card)."""
+    support: SupportTable = {}
+    report: SupportTable = {}
     for lang in LANGS:
         idx = [i for i, r in enumerate(rows) if r.lang == lang and r.source in SUPPORT_SOURCES]
         if not idx:
             continue
-        top = thresholds[lang][CATEGORIES[0]]
-
-        def fires(i: int, s: float) -> bool:
-            return any(P[i, CATEGORIES.index(c)] >= s for c in waiting[i])
-
         ben = [i for i in idx if rows[i].kind in BENIGN_KINDS]
         hard = [i for i in idx if rows[i].kind == "hard_negative"]
         pos = [i for i in idx if rows[i].kind == "positive"]
-        chosen = 1.01
-        for s in SUPPORT_GRID:
-            if s > top:
+        best: dict[str, float] = {c: 1.01 for c in CATEGORIES}
+        for share in SUPPORT_SHARES:
+            chosen = _support_for(P, waiting, ben, hard, thresholds[lang], MAX_SUPPORT_HARD * share)
+            fh = sum(_fires(P, waiting, chosen, i) for i in hard) / max(1, len(hard))
+            fb = sum(_fires(P, waiting, chosen, i) for i in ben) / max(1, len(ben))
+            if fh > MAX_SUPPORT_HARD or fb > MAX_SUPPORT_BENIGN:
                 break
-            fb = sum(fires(i, s) for i in ben) / max(1, len(ben))
-            fh = sum(fires(i, s) for i in hard) / max(1, len(hard))
-            if fb <= MAX_SUPPORT_BENIGN and fh <= MAX_SUPPORT_HARD:
-                chosen = s
-                break
-        support[lang] = float(chosen)
+            best = chosen
+        support[lang] = best
         report[lang] = {
-            "support": float(chosen),
-            "positives_waiting": sum(bool(waiting[i]) for i in pos) / max(1, len(pos)),
-            "positives_corroborated": sum(fires(i, chosen) for i in pos) / max(1, len(pos)),
-            "hard_added": sum(fires(i, chosen) for i in hard) / max(1, len(hard)),
-            "benign_added": sum(fires(i, chosen) for i in ben) / max(1, len(ben)),
+            "positives_waiting": round(sum(bool(waiting[i]) for i in pos) / max(1, len(pos)), 3),
+            "positives_corroborated": round(
+                sum(_fires(P, waiting, best, i) for i in pos) / max(1, len(pos)), 3),
+            "hard_added": round(sum(_fires(P, waiting, best, i) for i in hard) / max(1, len(hard)), 3),
+            "benign_added": round(sum(_fires(P, waiting, best, i) for i in ben) / max(1, len(ben)), 4),
         }
     return support, report
 
@@ -344,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     heads.save(args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes), {len(rows)} rows")
     for lang, t in heads.thresholds.items():
-        print(f"  threshold {lang}: {t[CATEGORIES[0]]:.2f}  support {heads.support.get(lang, 1.01):.2f}  "
+        print(f"  threshold {lang}: {t[CATEGORIES[0]]:.2f}  support {heads.support.get(lang, {})}  "
               f"{heads.meta['support_calibration'].get(lang, {})}")
     return 0
 

@@ -69,8 +69,8 @@ def _demo(wav: Path, vtt: Path, lang: str, work: Path) -> list[tuple[str, str]]:
     from voiceassist.cues.bank import CueBank
     from voiceassist.cues.cache import CueCache
     from voiceassist.cues.tts import TtsRenderer
-    from voiceassist.demo import DemoOptions, run_demo
     from voiceassist.session import Assembly
+    from voiceassist.session.demo import DemoOptions, run_demo
     from voiceassist.settings import load_settings
 
     root = work / "demo"

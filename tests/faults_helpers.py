@@ -25,9 +25,9 @@ from voiceassist.cues.bank import CueBank
 from voiceassist.cues.cache import CueCache
 from voiceassist.cues.output import FakeOutputDevice
 from voiceassist.cues.tts import TtsRenderer
-from voiceassist.demo import demo_dir
 from voiceassist.escalation.engine import load_engine
-from voiceassist.live_call import LiveCall, RunConfig, Screen, Seams
+from voiceassist.session.demo import demo_dir
+from voiceassist.session.live_call import LiveCall, RunConfig, Screen, Seams
 from voiceassist.stt.reference import ReferenceRecognizer, load_transcript
 
 CALL = demo_dir() / "en" / "abuse_to_end_call.wav"

@@ -17,11 +17,11 @@ from voiceassist.cues.bank import CueBank
 from voiceassist.cues.cache import CueCache
 from voiceassist.cues.output import FakeOutputDevice
 from voiceassist.cues.tts import TtsRenderer
-from voiceassist.demo import demo_dir
 from voiceassist.escalation.engine import load_engine
-from voiceassist.live_call import LiveCall, RunConfig, Screen, Seams
 from voiceassist.panel.agent import AgentPanel, store_shift_reader
 from voiceassist.panel.feed import AgentFeed
+from voiceassist.session.demo import demo_dir
+from voiceassist.session.live_call import LiveCall, RunConfig, Screen, Seams
 from voiceassist.store.config import StoreConfig
 from voiceassist.store.recorder import CallRecorder
 from voiceassist.stt.reference import ReferenceRecognizer, load_transcript

@@ -12,7 +12,7 @@ from coaching_calls import ROOT, render, run_coached, to_pcm16
 
 from voiceassist.coaching.loader import load_coaching
 from voiceassist.errors import ConfigError
-from voiceassist.evaluate import match_call
+from voiceassist.qa.evaluate import match_call
 from voiceassist.stt.reference import parse_vtt
 
 DIALOGUES = sorted((ROOT / "corpus").glob("*/coaching_*.toml"))

@@ -13,9 +13,8 @@ from voiceassist.coaching.lexicon import MARKERS, load_lexicon
 from voiceassist.coaching.loader import check_coaching, load_coaching, rule_layers
 from voiceassist.coaching.policy import SIGNALS
 from voiceassist.errors import ConfigError
+from voiceassist.langs import LANGS
 from voiceassist.paths import shipped_rules_dir
-
-LANGS = ("en", "it", "pl", "es", "ko")
 
 #: (agent sentence, the entry kind it must raise, or None for nothing)
 AGENT: dict[str, list[tuple[str, str | None]]] = {

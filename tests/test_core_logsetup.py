@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from voiceassist.errors import ConfigError
-from voiceassist.logsetup import configure_logging
+from voiceassist.ops.logsetup import configure_logging
 from voiceassist.settings import load_settings
 
 

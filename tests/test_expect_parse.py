@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from voiceassist.errors import ExitCode
-from voiceassist.expectations import (
+from voiceassist.qa.expectations import (
     ExpectationError,
     Expectations,
     Expected,
@@ -148,7 +148,7 @@ def test_schema_lists_the_same_keys_as_the_loader() -> None:
     import json
 
     schema = json.loads((Path(__file__).resolve().parents[1] / "schemas/expect.schema.json").read_text())
-    from voiceassist.expectations import _TOP_KEYS
+    from voiceassist.qa.expectations import _TOP_KEYS
 
     assert set(schema["properties"]) == _TOP_KEYS
     assert {"lang", "max_cues", "forbid", "quiet", "strict", "coaching", "expect"} == _TOP_KEYS
@@ -156,15 +156,15 @@ def test_schema_lists_the_same_keys_as_the_loader() -> None:
     item = schema["properties"]["expect"]["items"]
     assert set(item["properties"]) == {"cue", "between", "category", "anchor", "name"}
     assert set(item["required"]) == {"cue", "between"}
-    from voiceassist.expectations import KNOWN_CUES
+    from voiceassist.qa.expectations import KNOWN_CUES
 
     assert set(item["properties"]["cue"]["enum"]) == set(KNOWN_CUES)
 
 
 def test_coaching_cues_are_judged_only_in_coaching_calls() -> None:
-    from voiceassist.evalrun import CallRun
     from voiceassist.events import Cue
-    from voiceassist.expectations import Expectations
+    from voiceassist.qa.evalrun import CallRun
+    from voiceassist.qa.expectations import Expectations
 
     cue = Cue(at_ms=5_000, cue="dont_interrupt", category="coaching", form="talkover", rung=1,
               severity="info", say="Let them finish", script="", speaker="agent")  # fmt: skip

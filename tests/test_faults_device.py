@@ -23,7 +23,7 @@ from voiceassist.cues.output import FakeOutputDevice
 from voiceassist.cues.tts import TtsRenderer
 from voiceassist.errors import DeviceError
 from voiceassist.escalation.engine import load_engine
-from voiceassist.live_call import LiveCall, RunConfig, Screen, Seams
+from voiceassist.session.live_call import LiveCall, RunConfig, Screen, Seams
 from voiceassist.stt.reference import ReferenceRecognizer, load_transcript
 
 pytestmark = pytest.mark.faults

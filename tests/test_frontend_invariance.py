@@ -18,9 +18,9 @@ from voiceassist.cues.bank import CueBank
 from voiceassist.cues.cache import CueCache
 from voiceassist.cues.output import FakeOutputDevice
 from voiceassist.cues.tts import TtsRenderer
-from voiceassist.live_call import LiveCall, RunConfig, Screen, Seams
 from voiceassist.session import Assembly
 from voiceassist.session.eval_runner import FileJob, run_call
+from voiceassist.session.live_call import LiveCall, RunConfig, Screen, Seams
 from voiceassist.store.config import StoreConfig
 from voiceassist.store.recorder import CallRecorder
 from voiceassist.stt.reference import ReferenceRecognizer, load_transcript

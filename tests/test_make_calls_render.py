@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import callsynth  # noqa: E402
 import make_calls  # noqa: E402
 
-from voiceassist.expectations import load_expectations  # noqa: E402
+from voiceassist.qa.expectations import load_expectations  # noqa: E402
 from voiceassist.stt.reference import load_transcript  # noqa: E402
 
 DIALOGUE = """\

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import blocks, silence, tone
+from fake_engine import ScriptedEngine
 
 from voiceassist.events import CallEnded, CallStarted, Cue, Event, SpeechSegment, Transcript
 from voiceassist.pipeline import CueEngine, Pipeline
@@ -28,19 +29,9 @@ def loud(frame: bytes) -> bool:
     return bool(np.abs(np.frombuffer(frame, dtype=np.int16)).max(initial=0) > 1000)
 
 
-class Recorder:
-    """A fake cue engine: one cue for every final containing 'idiot'."""
-
-    def __init__(self) -> None:
-        self.seen: list[Transcript] = []
-
-    def process(self, event: Transcript) -> list[Cue]:
-        self.seen.append(event)
-        if event.kind == "final" and "idiot" in event.text:
-            return [Cue(at_ms=event.end_ms, cue="state_boundary", category="abuse", form="insult",
-                        rung=1, severity="warn", say="set a boundary", script="I can help if ...",
-                        utterance=event.utterance)]
-        return []
+def idiot_engine() -> ScriptedEngine:
+    """The scripted fake engine: one cue for every final with 'idiot'."""
+    return ScriptedEngine(("idiot",), finals_only=True)
 
 
 def make(engine: CueEngine | None = None, listeners=()) -> Pipeline:
@@ -73,7 +64,7 @@ def run(pipe: Pipeline, block: int) -> list[Event]:
 
 
 def test_event_stream_order_and_content() -> None:
-    engine = Recorder()
+    engine = idiot_engine()
     seen: list[Event] = []
     events = run(make(engine, [seen.append]), 4000)
     assert seen == events  # listeners get exactly what feed/finish return
@@ -95,7 +86,7 @@ def test_event_stream_order_and_content() -> None:
 
 @pytest.mark.parametrize("block", [1, 160, 479, 4096, 16000])
 def test_whole_event_stream_is_identical_for_any_block_size(block: int) -> None:
-    assert run(make(Recorder()), block) == run(make(Recorder()), 4000)
+    assert run(make(idiot_engine()), block) == run(make(idiot_engine()), 4000)
 
 
 def test_mono_call_has_no_agent_segments_and_finish_is_idempotent() -> None:

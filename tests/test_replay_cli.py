@@ -16,7 +16,7 @@ from conftest import KO_SENTENCES, silence, tone, write_wav
 from voiceassist.cli import main
 from voiceassist.errors import ExitCode
 from voiceassist.events import CallEnded, CallStarted, SpeechSegment, Transcript, event_from_json
-from voiceassist.replay import format_ms
+from voiceassist.session.replay import format_ms
 
 VTT = """WEBVTT
 
@@ -125,7 +125,7 @@ def test_error_mid_file_keeps_what_was_printed(
 ) -> None:
     """A decoder that fails after 2.5 s of audio: lines recognised before stay printed, the
     utterance in progress is flushed, then the one-line error and its exit code."""
-    import voiceassist.replay as replay_mod
+    import voiceassist.session.replay as replay_mod
     from voiceassist.errors import BadAudioError
 
     real_open = replay_mod.open_input

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from voiceassist.cli import main
-from voiceassist.demo import demo_dir
 from voiceassist.errors import ExitCode
+from voiceassist.session.demo import demo_dir
 
 CALL = demo_dir() / "en" / "abuse_to_end_call.wav"
 

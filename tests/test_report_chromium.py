@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from voiceassist.evalrun import CallRun, Span, build_summary
 from voiceassist.events import Cue, Transcript, Word
-from voiceassist.expectations import Expectations, Expected
-from voiceassist.report import render_report
+from voiceassist.qa.evalrun import CallRun, Span, build_summary
+from voiceassist.qa.expectations import Expectations, Expected
+from voiceassist.qa.report import render_report
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or "chromium"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from voiceassist.evalrun import CallRun
 from voiceassist.events import Cue
-from voiceassist.report import LANES, timeline_svg
+from voiceassist.qa.evalrun import CallRun
+from voiceassist.qa.report import LANES, timeline_svg
 
 
 def _cue(at_ms: int, cue: str, category: str, speaker: str = "caller") -> Cue:
@@ -31,9 +31,9 @@ def test_coaching_cues_are_drawn_in_their_own_lane() -> None:
 def test_the_report_shows_when_a_cue_was_decided() -> None:
     from dataclasses import replace
 
-    from voiceassist.evalrun import CallRun, build_summary
     from voiceassist.events import Cue
-    from voiceassist.report import render_report
+    from voiceassist.qa.evalrun import CallRun, build_summary
+    from voiceassist.qa.report import render_report
 
     cue = Cue(at_ms=4000, cue="state_boundary", category="abuse", form="insult", rung=3, severity="warn",
               say="Set the boundary", script="...")

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from test_report_chromium import chromium, cue, utt
 
-from voiceassist.evalrun import CallRun, Span, build_summary
-from voiceassist.expectations import Expectations, Expected
-from voiceassist.report import render_report
+from voiceassist.qa.evalrun import CallRun, Span, build_summary
+from voiceassist.qa.expectations import Expectations, Expected
+from voiceassist.qa.report import render_report
 
 pytestmark = pytest.mark.skipif(not (shutil.which("chromium") or shutil.which("chromium-browser")),
                                 reason="chromium is installed by scripts/setup.sh")

@@ -143,3 +143,13 @@ def test_a_form_signal_cap_out_of_range_is_reported_at_its_line(tmp_path: Path) 
     )
     problems = [str(p) for p in check_rules([d])]
     assert f"{d}/policy.toml:5: signal_cap must be a number > 0 and <= 1" in problems, problems
+
+
+def test_corroborate_only_must_be_a_boolean(tmp_path: Path) -> None:
+    d = _deploy(
+        tmp_path,
+        {"en/lexicon/extra.toml": '[[entry]]\nid = "x.mention"\ncategory = "racism"\nform = "prejudiced"\n'
+         'patterns = ["martians"]\ncorroborate_only = "yes"\n'},
+    )
+    problems = [str(p) for p in check_rules([d])]
+    assert f"{d}/en/lexicon/extra.toml:6: corroborate_only must be true or false" in problems, problems

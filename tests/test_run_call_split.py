@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile as sf
+from fake_engine import LADDER, ladder_engine
 
 from voiceassist.audio.block import AudioBlock
 from voiceassist.audio.fake_stream import FakeAudioSystem
@@ -29,11 +30,10 @@ from voiceassist.cues.bank import CueBank
 from voiceassist.cues.cache import CueCache
 from voiceassist.cues.output import FakeOutputDevice
 from voiceassist.cues.tts import TtsRenderer
-from voiceassist.demo import demo_dir
 from voiceassist.errors import ConfigError
 from voiceassist.escalation.engine import load_engine
-from voiceassist.events import Cue, Transcript
-from voiceassist.live_call import LiveCall, RunConfig, Screen, Seams
+from voiceassist.session.demo import demo_dir
+from voiceassist.session.live_call import LiveCall, RunConfig, Screen, Seams
 from voiceassist.settings import load_settings
 from voiceassist.store.config import StoreConfig
 from voiceassist.store.recorder import CallRecorder
@@ -85,32 +85,6 @@ def recognizer_for(holder: dict[str, LiveCall], utts: list[RefUtterance],
     return make
 
 
-class ScriptedLadder:
-    """A tiny escalation ladder: each insult climbs one rung, the fourth is ``end_call``; after
-    ``end_call`` nothing lower is cued again in this call (like the real engine)."""
-
-    LADDER = ("state_boundary", "warn_consequence", "offer_transfer", "end_call")
-
-    def __init__(self) -> None:
-        self.rung = 0
-        self.seen: set[tuple[int, int]] = set()
-
-    def process(self, t: Transcript) -> list[Cue]:
-        out = []
-        for w in t.words:
-            key = (t.utterance, w.start_ms)
-            if w.text.lower().strip(".,!?") in ("idiot", "moron") and key not in self.seen:
-                self.seen.add(key)
-                if self.rung >= len(self.LADDER):
-                    continue  # end_call reached: nothing lower any more
-                cue = self.LADDER[self.rung]
-                self.rung += 1
-                out.append(Cue(at_ms=w.end_ms, cue=cue, category="abuse", form="insult", rung=self.rung,
-                               severity="urgent" if cue == "end_call" else "warn", say=cue.replace("_", " "),
-                               script="...", matched=(w.text,), why=f"insult {w.text}"))
-        return out
-
-
 class ArraySource:
     """A block source over arrays in memory (any block size), like a replayed WAV."""
 
@@ -147,7 +121,7 @@ def array_call(tmp_path: Path, renderer: TtsRenderer, caller: np.ndarray, utts: 
     holder: dict[str, LiveCall] = {}
     seams = Seams(source=lambda c, s: ArraySource(caller, agent, block=block),
                   output=FakeOutputDevice("fake headset"),
-                  recognizer=recognizer_for(holder, utts, origins), engine=ScriptedLadder,
+                  recognizer=recognizer_for(holder, utts, origins), engine=ladder_engine,
                   bank=CueBank("en", cache=CueCache(renderer, tmp_path / "cache"), rate_hz=RATE))
     call = LiveCall(cfg, seams, Screen(io.StringIO(), live=False))
     holder["call"] = call
@@ -284,7 +258,7 @@ def test_split_point_does_not_depend_on_block_size(tmp_path: Path, renderer: Tts
         assert res[1] == first[1]
         assert res[2] == first[2]
     # And the scripted ladder restarts in the second call.
-    assert [e[4] for e in first[2][1] if e[0] == "cue"] == list(ScriptedLadder.LADDER)
+    assert [e[4] for e in first[2][1] if e[0] == "cue"] == list(LADDER)
 
 
 def test_speech_on_the_agent_channel_keeps_the_call_open(tmp_path: Path, renderer: TtsRenderer) -> None:
@@ -311,7 +285,7 @@ def test_silence_before_any_speech_or_after_the_last_call_opens_no_empty_call(
     call = array_call(tmp_path, renderer, np.concatenate([quiet, samples]), shifted(utts, 25_000))
     assert call.run() == 0
     assert len(call.summary.calls) == 1
-    assert [e["cue"] for e in in_call_cues(call.summary.logs[0])] == list(ScriptedLadder.LADDER)
+    assert [e["cue"] for e in in_call_cues(call.summary.logs[0])] == list(LADDER)
     # The last customer hangs up, the day ends in silence: one call, closed by the silence.
     call = array_call(tmp_path / "b", renderer, np.concatenate([samples, quiet]), utts)
     assert call.run() == 0

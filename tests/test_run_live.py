@@ -2,8 +2,8 @@
 fake headset that follows call time: cues land in the log and in the headset at the right audio
 times; Ctrl-C mid-call leaves a complete log; --redact keeps cues but hides words.
 
-The escalation engine is replaced by a tiny scripted one (a cue at the end of every "idiot" /
-"moron"), so these tests are about the loop, not about the rules.
+The escalation engine is replaced by the scripted fake of tests/fake_engine.py (a cue at the end
+of every "idiot" / "moron"), so these tests are about the loop, not about the rules.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+from fake_engine import TRIGGERS, ScriptedEngine
 
 from voiceassist.audio.fake_stream import FakeAudioSystem
 from voiceassist.audio.live import LiveSource
@@ -27,33 +28,12 @@ from voiceassist.cues.bank import CueBank
 from voiceassist.cues.cache import CueCache
 from voiceassist.cues.output import FakeOutputDevice
 from voiceassist.cues.tts import TtsRenderer
-from voiceassist.demo import demo_dir
-from voiceassist.events import Cue, Transcript
-from voiceassist.live_call import LiveCall, RunConfig, Screen, Seams
+from voiceassist.session.demo import demo_dir
+from voiceassist.session.live_call import LiveCall, RunConfig, Screen, Seams
 from voiceassist.stt.reference import ReferenceRecognizer, load_transcript
 
 CALL = demo_dir() / "en" / "abuse_to_end_call.wav"
 RATE = 16000
-TRIGGERS = ("idiot", "moron")
-
-
-class ScriptedEngine:
-    """A cue at the end of each trigger word (on the first transcript that contains it)."""
-
-    def __init__(self) -> None:
-        self.fired: set[tuple[int, int]] = set()
-
-    def process(self, t: Transcript) -> list[Cue]:
-        out = []
-        for w in t.words:
-            key = (t.utterance, w.start_ms)
-            if w.text.lower().strip(".,!?") in TRIGGERS and key not in self.fired:
-                self.fired.add(key)
-                out.append(Cue(at_ms=w.end_ms, cue="state_boundary", category="abuse", form="insult",
-                               rung=len(self.fired), severity="warn", say="Set the boundary",
-                               script="I want to help, and I can once we keep this respectful.",
-                               matched=(w.text,), why=f"insult {w.text}"))
-        return out
 
 
 def trigger_ends() -> list[int]:

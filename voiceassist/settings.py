@@ -13,20 +13,18 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import stat
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from voiceassist.errors import ConfigError, UsageError
-from voiceassist.escalation.tomlpos import TomlLocator
+from voiceassist.langs import LANGS
 from voiceassist.paths import user_config_dir
+from voiceassist.tomlfile import TomlLocator, TomlSyntaxError, parse_toml
 
 SYSTEM_CONFIG = Path("/etc/voiceassist/config.toml")
-LANGS = ("it", "pl", "es", "en", "ko")
 
 
 @dataclass(frozen=True)
@@ -338,10 +336,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config file: {exc}") from None
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line = re.search(r"line (\d+)", str(exc))
-        raise ConfigError(f"{path}:{line.group(1) if line else 0}: invalid TOML: {exc}") from None
+        data = parse_toml(text)
+    except TomlSyntaxError as exc:
+        raise ConfigError(f"{path}:{exc.line}: invalid TOML: {exc}") from None
     return validate_config_data(data, path, text)
 
 
@@ -370,10 +367,9 @@ def check_config_file(path: Path) -> list[str]:
     except UnicodeDecodeError:
         return [f"{path}:0: cannot read config file: not UTF-8 text (save it as UTF-8)"]
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line = re.search(r"line (\d+)", str(exc))
-        return [f"{path}:{line.group(1) if line else 0}: invalid TOML: {exc}"]
+        data = parse_toml(text)
+    except TomlSyntaxError as exc:
+        return [f"{path}:{exc.line}: invalid TOML: {exc}"]
     problems: list[str] = []
     validate_config_data(data, path, text, problems)
     return problems

@@ -19,7 +19,6 @@ Example::
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from voiceassist.audio.devices import DeviceInfo, FakeDeviceBackend
+from voiceassist.audio.thread_stream import ThreadInputStream
 
 
 class FakePortAudioError(Exception):
@@ -91,8 +91,10 @@ class FakeDevice:
         self.streams: list[FakeInputStream] = []
 
 
-class FakeInputStream:
+class FakeInputStream(ThreadInputStream):
     """Quacks like ``sounddevice.InputStream`` (the parts :class:`LiveSource` uses)."""
+
+    thread_name = "fake-portaudio"
 
     def __init__(
         self,
@@ -111,81 +113,33 @@ class FakeInputStream:
         if channels > device.data.shape[1]:
             have = device.data.shape[1]
             raise FakePortAudioError(f"Invalid number of channels {channels} (device has {have})")
+        super().__init__(channels=channels, blocksize=blocksize or 160, callback=callback,
+                         finished_callback=finished_callback)
         self.device = device
-        self.channels = channels
-        self.blocksize = blocksize or 160
-        self.callback = callback
-        self.finished_callback = finished_callback
-        self.eof = False
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._active = False
-        self._finished_called = False
-        #: Set when the delivery thread has played everything it will play.
-        self.done = threading.Event()
 
-    @property
-    def active(self) -> bool:
-        """True between start() and stop()/loss/eof."""
-        return self._active
-
-    def start(self) -> None:
-        """Begin delivering blocks on a thread, like PortAudio."""
-        self._active = True
-        self._thread = threading.Thread(target=self._run, name="fake-portaudio", daemon=True)
-        self._thread.start()
-
-    def _finish(self) -> None:
-        self._active = False
-        if not self._finished_called and self.finished_callback is not None:
-            self._finished_called = True
-            self.finished_callback()
-
-    def _run(self) -> None:
+    def _deliver(self) -> None:
         dev = self.device
         block_s = self.blocksize / dev.rate_hz
-        try:
-            while not self._stop.is_set():
-                if dev.lose_at_frame is not None and not dev.lost and dev.cursor >= dev.lose_at_frame:
-                    dev.lost = True
+        while not self._stop.is_set():
+            if dev.lose_at_frame is not None and not dev.lost and dev.cursor >= dev.lose_at_frame:
+                dev.lost = True
+                self._finish()
+                return
+            end = dev.cursor + self.blocksize
+            if dev.lose_at_frame is not None and not dev.lost:
+                end = min(end, dev.lose_at_frame)
+            chunk = dev.data[dev.cursor : end, : self.channels]
+            if len(chunk) == 0:
+                if dev.end == "eof":
+                    self.eof = True
                     self._finish()
-                    return
-                end = dev.cursor + self.blocksize
-                if dev.lose_at_frame is not None and not dev.lost:
-                    end = min(end, dev.lose_at_frame)
-                chunk = dev.data[dev.cursor : end, : self.channels]
-                if len(chunk) == 0:
-                    if dev.end == "eof":
-                        self.eof = True
-                        self._finish()
-                    return
-                flags = FakeCallbackFlags(input_overflow=dev.blocks_delivered in dev.overflow_blocks)
-                dev.cursor += len(chunk)
-                dev.blocks_delivered += 1
-                self.callback(chunk.copy(), len(chunk), None, flags)
-                if dev.pace > 0:
-                    time.sleep(block_s * dev.pace)
-        finally:
-            self.done.set()
-
-    def wait_done(self, timeout: float = 10.0) -> bool:
-        """Block until the delivery thread has played all it will play."""
-        return self.done.wait(timeout)
-
-    def stop(self) -> None:
-        """Stop delivering (waits for the delivery thread, like Pa_StopStream)."""
-        self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=10)
-        self._finish()
-
-    def abort(self) -> None:
-        """Same as stop() for the fake."""
-        self.stop()
-
-    def close(self) -> None:
-        """Stop; nothing else to release."""
-        self.stop()
+                return
+            flags = FakeCallbackFlags(input_overflow=dev.blocks_delivered in dev.overflow_blocks)
+            dev.cursor += len(chunk)
+            dev.blocks_delivered += 1
+            self.callback(chunk.copy(), len(chunk), None, flags)
+            if dev.pace > 0:
+                time.sleep(block_s * dev.pace)
 
 
 class FakeAudioSystem:

@@ -13,7 +13,6 @@ the call ends with reason ``eof``. Samples are read block by block (nothing is h
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy as np
 from voiceassist.audio.block import RATE_HZ
 from voiceassist.audio.devices import DeviceInfo, FakeDeviceBackend
 from voiceassist.audio.files import open_audio_file
+from voiceassist.audio.thread_stream import ThreadInputStream
 from voiceassist.errors import DeviceError, VoiceAssistError
 
 log = logging.getLogger(__name__)
@@ -65,36 +65,22 @@ class FileInputDevice:
         return stream
 
 
-class FileInputStream:
+class FileInputStream(ThreadInputStream):
     """Quacks like ``sounddevice.InputStream`` (the parts LiveSource uses)."""
+
+    thread_name = "file-input"
 
     def __init__(self, device: FileInputDevice, *, samplerate: float, channels: int, blocksize: int,
                  callback: Callable[[Any, int, Any, Any], None],
                  finished_callback: Callable[[], None] | None = None, **_: Any) -> None:
         if int(samplerate) != RATE_HZ:
             raise DeviceError(f"{device.info.name} plays at {RATE_HZ} Hz, not {samplerate:g}")
+        super().__init__(channels=max(1, min(int(channels), device.info.max_input_channels)),
+                         blocksize=int(blocksize) or RATE_HZ // 50, callback=callback,
+                         finished_callback=finished_callback)
         self.device = device
-        self.channels = max(1, min(int(channels), device.info.max_input_channels))
-        self.blocksize = int(blocksize) or RATE_HZ // 50
-        self.callback = callback
-        self.finished_callback = finished_callback
-        #: True once the whole file was delivered (LiveSource then ends with ``eof``).
-        self.eof = False
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._active = False
-        self._finished = False
 
-    @property
-    def active(self) -> bool:
-        return self._active
-
-    def start(self) -> None:
-        self._active = True
-        self._thread = threading.Thread(target=self._run, name="file-input", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
+    def _deliver(self) -> None:
         dev = self.device
         t0 = time.monotonic()
         sent = 0
@@ -110,10 +96,8 @@ class FileInputStream:
                     data = np.stack(cols, axis=1).astype(np.float32) / np.float32(32768.0)
                     self.callback(data, len(data), None, None)
                     sent += len(data)
-                    if dev.pace > 0:
-                        delay = t0 + sent / RATE_HZ * dev.pace - time.monotonic()
-                        if delay > 0 and self._stop.wait(delay):
-                            return
+                    if dev.pace > 0 and self._pause(t0 + sent / RATE_HZ * dev.pace - time.monotonic()):
+                        return
             self.eof = True
         except VoiceAssistError as exc:  # corrupt data mid-file: the call ends there, said after
             dev.error = exc
@@ -121,24 +105,6 @@ class FileInputStream:
             log.warning("%s", exc.message)
         finally:
             self._finish()
-
-    def _finish(self) -> None:
-        self._active = False
-        if not self._finished and self.finished_callback is not None:
-            self._finished = True
-            self.finished_callback()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=10)
-        self._finish()
-
-    def abort(self) -> None:
-        self.stop()
-
-    def close(self) -> None:
-        self.stop()
 
 
 __all__ = ["FileInputDevice", "FileInputStream"]

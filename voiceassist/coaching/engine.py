@@ -27,7 +27,7 @@ from voiceassist.coaching.monologue import MonologueDetector
 from voiceassist.coaching.pace import PaceConfig, PaceMeter
 from voiceassist.coaching.phrases import PhraseTracker
 from voiceassist.coaching.policy import POLICY_FILE, SIGNALS, CoachingPolicy
-from voiceassist.coaching.robotic import OpeningHistory, digest, is_repeated
+from voiceassist.coaching.robotic import OpeningHistory, is_repeated
 from voiceassist.coaching.signal import Signal
 from voiceassist.coaching.summary import CoachingSummary, summary_text
 from voiceassist.coaching.talkover import Overlap, TalkOverDetector
@@ -162,7 +162,7 @@ class CoachingEngine:
             for sig in self.phrases.advance(self._now, True, final=True):
                 self.signals.append(sig)
             if self._openings is not None and self._opening:
-                self._openings.add(digest(self._opening[: self.policy.robotic.opening_words]))
+                self._openings.add(self._openings.digest(self._opening[: self.policy.robotic.opening_words]))
             self._ended = True
         return self.summary(at_ms)
 
@@ -287,7 +287,7 @@ class CoachingEngine:
         rp = self.policy.robotic
         if self._openings is None:
             return []
-        opening = digest(self._opening[: rp.opening_words])
+        opening = self._openings.digest(self._opening[: rp.opening_words])
         if is_repeated(opening, self._history, rp):
             why = f"the same opening as on {rp.min_repeats} or more of the last {rp.history} calls"
             return self._emit(Signal("robotic", at, (), "", 0, why))

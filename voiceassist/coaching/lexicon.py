@@ -11,7 +11,6 @@ summary phrases (``[summary]``).
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,8 @@ from voiceassist.escalation.matcher import Match, Matcher
 from voiceassist.escalation.model import Problem, Source
 from voiceassist.escalation.normalize import Normaliser
 from voiceassist.escalation.patterns import Pattern, PatternError, parse_exclude, parse_pattern
-from voiceassist.escalation.tomlpos import TomlLocator
+from voiceassist.rule_layers import layer_files
+from voiceassist.tomlfile import TomlLocator, TomlSyntaxError, parse_toml
 
 LEXICON_FILE = "coaching.toml"
 #: Entry kinds, each the name of the signal it raises.
@@ -114,12 +114,9 @@ def _parse_layer(text: str, lang: str, display: str, problems: list[Problem]) ->
     layer = _Layer(display)
     norm = normaliser_for(lang)
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        import re
-
-        m = re.search(r"at line (\d+)", str(exc))
-        problems.append(Problem(display, int(m.group(1)) if m else 1, f"TOML syntax error: {exc}", lang))
+        data = parse_toml(text)
+    except TomlSyntaxError as exc:
+        problems.append(Problem(display, exc.line, f"TOML syntax error: {exc}", lang))
         return layer
     loc = TomlLocator(text)
 
@@ -320,11 +317,7 @@ def load_lexicon(lang: str, rule_dirs: Sequence[tuple[Path, str]]) -> CoachingLe
     ``.problems``."""
     problems: list[Problem] = []
     layers: list[_Layer] = []
-    for base, shown in rule_dirs:
-        path = base / lang / LEXICON_FILE
-        if not path.is_file():
-            continue
-        display = f"{shown}/{lang}/{LEXICON_FILE}"
+    for path, display in layer_files(rule_dirs, f"{lang}/{LEXICON_FILE}"):
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

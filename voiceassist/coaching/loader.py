@@ -13,27 +13,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from voiceassist import paths
 from voiceassist.coaching.engine import CoachingEngine
 from voiceassist.coaching.lexicon import LEXICON_FILE, CoachingLexicon, load_lexicon
 from voiceassist.coaching.policy import POLICY_FILE, CoachingPolicy, load_policy
 from voiceassist.coaching.robotic import FileOpenings, OpeningHistory
 from voiceassist.errors import ConfigError
 from voiceassist.escalation.model import Problem
+from voiceassist.rule_layers import extra_rule_dirs, layer_langs, rule_layers
 from voiceassist.vad.config import VadConfig
-
-
-def rule_layers(extra_dirs: Sequence[Path] = (), include_shipped: bool = True) -> list[tuple[Path, str]]:
-    """(folder, display name) of the shipped rules (when included) and each extra folder."""
-    layers: list[tuple[Path, str]] = []
-    if include_shipped:
-        layers.append((paths.shipped_rules_dir(), "rules"))
-    for d in extra_dirs:
-        p = Path(d)
-        if any(p.resolve() == b.resolve() for b, _ in layers):
-            continue
-        layers.append((p, str(d).rstrip("/") or "."))
-    return layers
 
 
 def load_coaching_policy(layers: Sequence[tuple[Path, str]]) -> tuple[CoachingPolicy, list[Problem]]:
@@ -46,21 +33,11 @@ def load_coaching_policy(layers: Sequence[tuple[Path, str]]) -> tuple[CoachingPo
     return policy, problems
 
 
-def _langs(layers: Sequence[tuple[Path, str]]) -> list[str]:
-    langs: list[str] = []
-    for base, _ in layers:
-        if base.is_dir():
-            for d in sorted(base.iterdir()):
-                if d.is_dir() and (d / LEXICON_FILE).is_file() and d.name not in langs:
-                    langs.append(d.name)
-    return langs
-
-
 def check_coaching(extra_dirs: Sequence[Path] = (), *, include_shipped: bool = True) -> list[Problem]:
     """Every problem of the coaching policy and of every language's ``coaching.toml``."""
-    layers = rule_layers(extra_dirs, include_shipped)
+    layers = rule_layers(extra_dirs, include_shipped=include_shipped)
     _, problems = load_coaching_policy(layers)
-    for lang in _langs(layers):
+    for lang in layer_langs(layers, LEXICON_FILE):
         problems += load_lexicon(lang, layers).problems
     return sorted(problems, key=lambda p: (p.file, p.line, p.message))
 
@@ -128,7 +105,7 @@ def coaching_from_settings(
     return load_coaching(
         lang,
         agent_lang=agent_lang,
-        rule_dirs=[Path(d) for d in settings.get("rules.extra_dirs", ())],
+        rule_dirs=extra_rule_dirs(settings),
         vad=vad,
         off=tuple(settings.get("cues.coaching_off", ())),
         caller_angry=caller_angry,

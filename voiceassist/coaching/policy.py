@@ -9,15 +9,14 @@ the wrong type or range is a problem. See ``docs/coaching.md``.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from voiceassist.escalation.model import Problem
-from voiceassist.escalation.tomlpos import TomlLocator
-from voiceassist.expectations import KNOWN_CUES
+from voiceassist.qa.expectations import KNOWN_CUES
+from voiceassist.tomlfile import TomlLocator, TomlSyntaxError, parse_toml
 
 POLICY_FILE = "coaching_policy.toml"
 
@@ -312,21 +311,14 @@ def load_policy(path: Path, display: str | None = None, base: CoachingPolicy | N
         return start, problems
     try:
         text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
+        data = parse_toml(text)
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem(shown, 1, f"cannot read: {exc}"))
         return start, problems
-    except tomllib.TOMLDecodeError as exc:
-        problems.append(Problem(shown, _toml_line(exc), f"TOML syntax error: {exc}"))
+    except TomlSyntaxError as exc:
+        problems.append(Problem(shown, exc.line, f"TOML syntax error: {exc}"))
         return start, problems
     return build_policy(data, shown, TomlLocator(text), problems, start), problems
-
-
-def _toml_line(exc: tomllib.TOMLDecodeError) -> int:
-    import re
-
-    m = re.search(r"at line (\d+)", str(exc))
-    return int(m.group(1)) if m else 1
 
 
 __all__ = [

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from voiceassist.commands.output import print_json
 from voiceassist.errors import ExitCode
 from voiceassist.settings import (
     SCHEMA,
@@ -47,7 +48,7 @@ def run_show(args: argparse.Namespace) -> int:
     settings = load_settings(config_file=args.config)
     if args.json:
         out = {key: {"value": _shown(key, settings[key]), "origin": settings.origin(key)} for key in SCHEMA}
-        print(json.dumps(out, indent=2, ensure_ascii=False))
+        print_json(out)
         return int(ExitCode.OK)
     width = max(len(k) for k in SCHEMA)
     for key in SCHEMA:

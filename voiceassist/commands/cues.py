@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from voiceassist.errors import ConfigError, DeviceError, ExitCode, UsageError
-from voiceassist.settings import LANGS, load_settings
+from voiceassist.langs import LANGS
+from voiceassist.rule_layers import extra_rule_dirs
+from voiceassist.settings import load_settings
 
 
 def register(sub: Any) -> None:
@@ -53,7 +55,7 @@ def run_render(args: argparse.Namespace) -> int:
 
     settings = load_settings(config_file=args.config)
     langs = list(LANGS) if args.lang == "all" else [_agent_lang(settings, args.lang)]
-    extra = [Path(d) for d in settings["rules.extra_dirs"]]
+    extra = extra_rule_dirs(settings)
     renderer = TtsRenderer()
     failed = 0
     for lang in langs:
@@ -92,7 +94,7 @@ def run_play(args: argparse.Namespace) -> int:
     settings = load_settings(config_file=args.config, flags={"cues.gain_dbfs": args.gain,
                                                               "audio.headset": args.headset})
     lang = _agent_lang(settings, args.lang)
-    texts = load_say_texts(lang, [Path(d) for d in settings["rules.extra_dirs"]])
+    texts = load_say_texts(lang, extra_rule_dirs(settings))
     if args.cue not in texts:
         raise UsageError(f"unknown cue id {args.cue!r} for {lang}",
                          hint="cue ids are listed in docs/rules-format.md")

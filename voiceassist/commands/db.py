@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
+from voiceassist.commands.output import print_json
 from voiceassist.errors import ExitCode, StoreError
 from voiceassist.store.cli import add_db_option, config_from_args, fmt_time
 from voiceassist.store.schema import LATEST, MIGRATIONS
@@ -61,7 +61,7 @@ def run_status(args: argparse.Namespace) -> int:
         "rows": counts, "spooled_records": spooled,
     }
     if args.json:
-        print(json.dumps(status, indent=2))
+        print_json(status)
     else:
         print(f"store:    {status['url']} ({status['dialect']})")
         todo = f", pending {', '.join(map(str, pending))}: run `voiceassist db upgrade`" if pending else ""

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from voiceassist.errors import ExitCode
-from voiceassist.settings import LANGS, load_settings
+from voiceassist.langs import LANGS
+from voiceassist.settings import load_settings
 
 
 def register(sub: Any) -> None:
@@ -34,7 +35,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from voiceassist.cues.bank import bank_from_settings
     from voiceassist.cues.tts import TtsRenderer
-    from voiceassist.demo import DEMO_LANGS, DemoOptions, open_speaker, run_demo
+    from voiceassist.session.demo import DEMO_LANGS, DemoOptions, open_speaker, run_demo
 
     settings = load_settings(config_file=args.config)
     out = sys.stdout

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from voiceassist.errors import ExitCode
+from voiceassist.langs import LANGS
 
 #: Call id of plain-text lines (and of JSON lines without "call").
 DEFAULT_CALL = "default"
@@ -40,7 +41,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser("detect", help="read caller utterances on stdin, print cues as JSON lines")
-    p.add_argument("--lang", required=True, help="caller language (it, pl, es, en, ko)")
+    p.add_argument("--lang", required=True, help=f"caller language ({', '.join(LANGS)})")
     p.add_argument("--agent-lang", default=None, help="language of cue texts (default: --lang)")
     p.add_argument("--rules", dest="rule_dirs", action="append", type=Path, default=[], metavar="DIR",
                    help="extra rule folder layered on the shipped rules (repeatable)")  # fmt: skip

@@ -7,10 +7,10 @@ message when PortAudio finds no device at all.
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from voiceassist.audio.devices import DeviceInfo, list_devices, no_devices_error
+from voiceassist.commands.output import print_json, print_lines
 from voiceassist.errors import ExitCode
 
 
@@ -51,9 +51,8 @@ def run(args: argparse.Namespace) -> int:
     if not devices:
         raise no_devices_error()
     if args.json:
-        print(json.dumps([d.to_dict() for d in devices], indent=2, ensure_ascii=False))
+        print_json([d.to_dict() for d in devices])
     else:
-        for line in format_devices(devices):
-            print(line)
+        print_lines(format_devices(devices))
         print("(> default input, < default output, * both)")
     return int(ExitCode.OK)

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from voiceassist.doctor import CheckResult, run_checks, to_json
 from voiceassist.errors import ConfigError, ExitCode
+from voiceassist.ops.doctor import CheckResult, run_checks, to_json
 from voiceassist.settings import Settings, load_settings
 
 MARK = {"ok": "ok  ", "warn": "warn", "fail": "FAIL"}

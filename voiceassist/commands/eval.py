@@ -12,6 +12,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from voiceassist.langs import LANGS
+
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
@@ -24,7 +26,7 @@ def register(subparsers: Any) -> None:
         "paths", nargs="+", metavar="PATH", help="audio files or folders (searched for *.wav/*.flac/*.ogg)"
     )
     p.add_argument(
-        "--lang", help="language of calls whose expectation file and folder do not say (it|pl|es|en|ko)"
+        "--lang", help=f"language of calls whose expectation file and folder do not say ({'|'.join(LANGS)})"
     )
     p.add_argument(
         "--transcripts",

@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from voiceassist.calllog import default_log_dir
+from voiceassist.commands.output import print_json
 from voiceassist.errors import ExitCode, UsageError
 from voiceassist.store.cli import add_db_option, config_from_args, fmt_time, open_store, write_output
-from voiceassist.store.spool import scrub_caller
+from voiceassist.store.spool import caller_in_spools, scrub_caller
 from voiceassist.store.validate import normalize_caller_id
 
 
@@ -34,7 +35,8 @@ def register(sub: Any) -> None:
     clear.add_argument("caller")
     clear.add_argument("--category", help="only this category (abuse, threat ...)")
     clear.set_defaults(func=run_clear)
-    forget = fsub.add_parser("forget", help="erase every trace of a caller id (data-protection request)")
+    forget = fsub.add_parser("forget", help="erase every trace of a caller id: store, spool, incident "
+                             "clips, call logs on this machine (data-protection request; docs/store.md)")
     add_db_option(forget)
     forget.add_argument("caller")
     forget.add_argument("--yes", action="store_true", help="confirm: this cannot be undone")
@@ -61,7 +63,7 @@ def run_list(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         flags = store.flags(include_expired=args.all)
     if args.json:
-        print(json.dumps([f.as_dict() for f in flags], indent=2))
+        print_json([f.as_dict() for f in flags])
     else:
         _print_flags(flags)
     return int(ExitCode.OK)
@@ -72,7 +74,7 @@ def run_show(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         flags = store.flags(cid, include_expired=True)
     if args.json:
-        print(json.dumps([f.as_dict() for f in flags], indent=2))
+        print_json([f.as_dict() for f in flags])
         return int(ExitCode.OK)
     if not flags:
         print(f"{cid}: not flagged")
@@ -93,19 +95,43 @@ def run_forget(args: argparse.Namespace) -> int:
     cid = normalize_caller_id(args.caller)
     if not args.yes:
         raise UsageError(f"forget erases every record of {cid} (calls, cues, transcripts, incidents, "
-                         "alerts, flags) and cannot be undone", hint="repeat with --yes to do it")
+                         "alerts, flags, spooled records, incident audio clips, call logs) and cannot "
+                         "be undone", hint="repeat with --yes to do it")
+    from voiceassist.settings import load_settings
+    from voiceassist.store.erase import erase_files
+
     config = config_from_args(args)
+    spool_root = config.effective_spool_dir
     with open_store(args) as store:
-        counts = store.forget(cid)
-        left = store.caller_trace_count(cid)
-    scrubbed = scrub_caller(config.effective_spool_dir, cid)
-    total = sum(counts.values())
-    detail = ", ".join(f"{t} {n}" for t, n in counts.items() if n)
-    print(f"{cid}: erased {total} row(s)" + (f" ({detail})" if detail else "")
-          + (f" and {scrubbed} spooled record(s)" if scrubbed else ""))
+        known = [str(r[0]) for r in store.conn.query("SELECT id FROM calls WHERE caller_id = ?", [cid])]
+        spooled = caller_in_spools(spool_root, cid, known)
+        result = store.forget(cid, calls=sorted(spooled.call_ids), incidents=sorted(spooled.incident_ids))
+        scrubbed, held = scrub_caller(spool_root, cid, [*result.call_ids, *result.incident_ids])
+        settings = load_settings(config_file=Path(args.config) if getattr(args, "config", None) else None)
+        log_dir = (Path(str(settings["log.dir"])).expanduser() if settings.get("log.dir")
+                   else default_log_dir())
+        files = erase_files(store.forgotten_files(), refs=spooled.call_refs,
+                            clips=[*result.clips, *spooled.clips], log_dir=log_dir,
+                            clip_dir=spool_root.parent / "incidents")
+        left = store.caller_trace_count(cid, call_ids=result.call_ids)
+    detail = ", ".join(f"{t} {n}" for t, n in result.counts.items() if n)
+    parts = [f"{result.rows} store row(s)" + (f" ({detail})" if detail else "")]
+    parts += [f"{scrubbed} spooled record(s)"] if scrubbed else []
+    parts += [f"{files.clips} incident audio clip(s)"] if files.clips else []
+    parts += [f"{files.logs} call log(s)"] if files.logs else []
+    if result.rows or scrubbed or files.clips or files.logs:
+        print(f"{cid}: erased " + ", ".join(parts))
+    else:
+        print(f"{cid}: nothing to erase (forget keeps no list of erased callers, so an earlier "
+              "erasure cannot be shown)")
+    if held:
+        print(f"{held} spooled record(s) of {cid} are in spool files held by running voiceassist "
+              "processes: the store drops them when they are written")
     if left:
         print(f"warning: {left} row(s) still mention {cid} inside free text", file=sys.stderr)
         return int(ExitCode.CHECK_FAILED)
+    print(f"{cid}: nothing is left in the store, the spool, the incident clips or the call logs of "
+          "this machine (other workstations: run this command there too)")
     return int(ExitCode.OK)
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from voiceassist.commands.output import print_json
 from voiceassist.errors import ExitCode
 from voiceassist.store.cli import add_db_option, fmt_call_ms, fmt_time, open_store, positive, write_output
 from voiceassist.store.report import incident_html, incident_json
@@ -39,7 +39,7 @@ def run_list(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         rows = store.incidents(limit=limit)
     if args.json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        print_json(rows)
         return int(ExitCode.OK)
     if not rows:
         print("no incidents")

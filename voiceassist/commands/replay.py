@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from voiceassist.errors import UsageError
+from voiceassist.langs import LANGS
 from voiceassist.pipeline import CueEngine
-from voiceassist.replay import ReplayOptions, run_replay
-from voiceassist.settings import LANGS, load_settings
+from voiceassist.rule_layers import extra_rule_dirs
+from voiceassist.session.replay import ReplayOptions, run_replay
+from voiceassist.settings import load_settings
 from voiceassist.vad.config import VadConfig
 
 
@@ -73,7 +75,7 @@ def cue_engine_factory(args: argparse.Namespace, settings: Mapping[str, Any]) ->
         str(settings["call.lang"]),
         scorer=load_scorer(settings),
         agent_lang=str(settings["call.agent_lang"]) or None,
-        rule_dirs=[Path(d) for d in settings["rules.extra_dirs"]],
+        rule_dirs=extra_rule_dirs(settings),
         agent_name=str(settings["call.agent_name"]),
     )
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from voiceassist.errors import ExitCode, UsageError
+from voiceassist.langs import LANGS
 
 
 def register(subparsers: Any) -> None:
@@ -20,7 +21,7 @@ def register(subparsers: Any) -> None:
     c.add_argument("--alone", action="store_true", help="check the DIRs without the shipped rules underneath")
     c.set_defaults(func=run_check)
     e = sub.add_parser("explain", help="show matches, guards and the resulting cues for a text")
-    e.add_argument("--lang", required=True, help="caller language (it, pl, es, en, ko)")
+    e.add_argument("--lang", required=True, help=f"caller language ({', '.join(LANGS)})")
     e.add_argument("--agent-lang", default=None, help="language of the cue texts (default: --lang)")
     e.add_argument("--rules", dest="rule_dirs", action="append", type=Path, default=[], metavar="DIR",
                    help="extra rule folder (repeatable)")  # fmt: skip

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from voiceassist.settings import LANGS, load_settings
+from voiceassist.langs import LANGS
+from voiceassist.settings import load_settings
 
 
 def register(sub: Any) -> None:
@@ -67,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
     from voiceassist.cues.bank import bank_from_settings
     from voiceassist.cues.output import SoundDeviceOutput
     from voiceassist.errors import UsageError, VoiceAssistError
-    from voiceassist.live_call import LiveCall, RunConfig, Screen, Seams
     from voiceassist.session import Assembly
+    from voiceassist.session.live_call import LiveCall, RunConfig, Screen, Seams
     from voiceassist.store.config import StoreConfig
     from voiceassist.store.recorder import CallRecorder
     from voiceassist.stt.models import resolve_model
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     transcript = _input_transcript(args) if args.input is not None else None
     lang = args.lang
     if args.input is not None and lang is None:
-        from voiceassist.replay import recording_lang
+        from voiceassist.session.replay import recording_lang
 
         lang = recording_lang(str(args.input), transcript)
     settings = load_settings(config_file=args.config, flags={
@@ -91,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         "log.enabled": False if args.no_log else None, "log.redact": args.redact,
         "run.new_call_after_s": args.new_call_after,
     })
-    from voiceassist.logsetup import configure_logging
+    from voiceassist.ops.logsetup import configure_logging
 
     configure_logging(settings, verbose=bool(getattr(args, "verbose", False)))
     cfg = RunConfig.from_settings(settings, headset_channel=args.headset_channel,

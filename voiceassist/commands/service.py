@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from voiceassist import service
 from voiceassist.errors import ExitCode
+from voiceassist.ops import service
 
 
 def register(sub: Any) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 from typing import Any
 
+from voiceassist.commands.output import print_json
 from voiceassist.errors import ExitCode, UsageError
 from voiceassist.store import records as rec
 from voiceassist.store.cli import add_db_option, fmt_time, open_store
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     with open_store(args) as store:
         summary = store.shift_summary(agent, int(start.timestamp() * 1000), int(end.timestamp() * 1000))
     if args.json:
-        print(json.dumps(summary, indent=2, default=str))
+        print_json(summary)
         return int(ExitCode.OK)
     talk_min = summary["talk_ms"] / 60000
     print(f"{agent}, {day.isoformat()}")

@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from voiceassist.errors import ConfigError
-from voiceassist.paths import shipped_rules_dir
+from voiceassist.langs import LANGS
+from voiceassist.rule_layers import layer_files, rule_layers
 
 
 def cue_files(lang: str, extra_dirs: Sequence[Path] = ()) -> list[Path]:
     """``cues.toml`` of ``lang`` in the shipped rules and in each extra folder, in override order."""
-    dirs = [shipped_rules_dir(), *(Path(d) for d in extra_dirs)]
-    return [d / lang / "cues.toml" for d in dirs if (d / lang / "cues.toml").is_file()]
+    return [path for path, _ in layer_files(rule_layers(extra_dirs), f"{lang}/cues.toml")]
 
 
 def load_say_texts(lang: str, extra_dirs: Sequence[Path] = ()) -> dict[str, str]:
@@ -27,7 +27,7 @@ def load_say_texts(lang: str, extra_dirs: Sequence[Path] = ()) -> dict[str, str]
     if not files:
         raise ConfigError(
             f"no cue texts for language {lang!r} (rules/{lang}/cues.toml is missing)",
-            hint="choose one of it, pl, es, en, ko, or add the language's rule pack",
+            hint=f"choose one of {', '.join(LANGS)}, or add the language's rule pack",
         )
     out: dict[str, str] = {}
     for path in files:

@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 
 from voiceassist.cues.voices import VoiceInfo
 from voiceassist.errors import ExitCode, VoiceAssistError
+from voiceassist.jobloop import serve_jobs
 
 log = logging.getLogger(__name__)
 
@@ -102,25 +103,19 @@ class TtsRenderer:
     def _owner(self) -> None:
         engine = self._init_engine()
         retry_at, backoff = time.monotonic() + 1.0, 1.0
-        while True:
-            item = self._jobs.get()
-            if item is None:
-                return
-            func, fut = item
-            if not fut.set_running_or_notify_cancel():
-                continue
+
+        def execute(func: Callable[[Any], Any]) -> Any:
+            nonlocal engine, retry_at, backoff
             if engine is None and time.monotonic() >= retry_at:  # probe again, with backoff
                 engine = self._init_engine()
                 backoff = min(backoff * 2, 60.0)
                 retry_at = time.monotonic() + backoff
             if engine is None:
-                fut.set_exception(TtsError(self._broken or "text-to-speech unavailable",
-                                           hint="install espeak-ng (scripts/setup.sh does)"))
-                continue
-            try:
-                fut.set_result(func(engine))
-            except Exception as exc:
-                fut.set_exception(exc)
+                raise TtsError(self._broken or "text-to-speech unavailable",
+                               hint="install espeak-ng (scripts/setup.sh does)")
+            return func(engine)
+
+        serve_jobs(self._jobs, execute, catch=Exception)
 
     def _init_engine(self) -> Any:
         engine: Any = None

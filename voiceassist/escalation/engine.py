@@ -90,6 +90,8 @@ class _UttState:
     scored_words: int = 0
     #: Categories struck by the scorer in this utterance (a rule match later takes its form over).
     scorer_struck: set[str] = field(default_factory=set)
+    #: The scorer's last score in this utterance (the final reuses it when no word was added).
+    last_score: Any = None
 
 
 _SENTENCE_END = re.compile(r"[.!?…][\"'»”)\]]*$")
@@ -324,6 +326,11 @@ class Engine:
             f"{e.id} ({e.source}) matched {' '.join(words)!r}: weight {hit.weight:.2f} "
             f"(entry {e.weight:g}, target {hit.target}: {hit.detail})"
         )
+        if e.corroborate_only:
+            if cat.name not in utt.struck and cat.name not in utt.waiting:
+                utt.waiting[cat.name] = (e, words, hit.target)
+            self._log(f"{cat.name}: {e.id} is no signal on its own: it only lets the scorer corroborate")
+            return []
         if cat.kind == "calm":
             if not utt.calm_done:
                 utt.calm_done = True
@@ -401,17 +408,26 @@ class Engine:
         assert utt is not None
         if not final:
             n_words = n_words // SCORER_STEP_WORDS * SCORER_STEP_WORDS
-        if n_words <= utt.scored_words or n_words == 0:
+        if n_words == 0:
+            return []
+        if n_words <= utt.scored_words:
+            # the final's words were all scored on a partial: corroboration still gets its turn
+            if final and utt.last_score is not None:
+                t = tk.words[n_words - 1].end_ms
+                return self._corroborate(utt.last_score, t, markers, event)
             return []
         utt.scored_words = n_words
         words = tk.words[:n_words]
         text = " ".join(w.text for w in words)
         sc = self.scorer.score(text, self.lang)
+        utt.last_score = sc
         shown = ", ".join(f"{c} {p:.2f}" for c, p in sc.probs.items())
         self._log(f"scorer on {n_words} words: {shown} (model {sc.model})")
         t = words[-1].end_ms
         out: list[Cue] = []
-        out.extend(self._corroborate(sc, t, markers, event))
+        if final:
+            # on the whole utterance only: a clearer rule form later in it must not be pre-empted
+            out.extend(self._corroborate(sc, t, markers, event))
         for name in sc.strikes:
             cat = self.policy.categories.get(name)
             form = SCORER_FORMS.get(name)
@@ -448,7 +464,9 @@ class Engine:
         """Fusion of the two halves: an ambiguous rule signal waiting for a pattern (an insult with
         no target in sight, a group word in a claim the grammar only half recognises) becomes a
         strike when the scorer, on the same utterance, puts its category at or above the
-        language's support threshold. Capped forms (anger, legal threats) still need a pattern."""
+        language's support threshold; decided at the final, so a clearer rule form later in the
+        utterance (an aggressive demand after a group mention) keeps its response. Capped forms
+        (anger, legal threats) still need a pattern."""
         utt = self._utt
         assert utt is not None
         out: list[Cue] = []

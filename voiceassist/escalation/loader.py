@@ -10,14 +10,11 @@ patterns are compiled once per language. Results are cached per folder set and f
 from __future__ import annotations
 
 import copy
-import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from voiceassist import paths
 from voiceassist.escalation.matcher import Matcher
 from voiceassist.escalation.model import (
     CALM_MARKERS,
@@ -36,11 +33,12 @@ from voiceassist.escalation.normalize import Normaliser
 from voiceassist.escalation.patterns import Pattern, PatternError, parse_exclude, parse_pattern
 from voiceassist.escalation.policy import KeyPath, build_policy
 from voiceassist.escalation.slots import SlotError, check_slots, expand
-from voiceassist.escalation.tomlpos import TomlLocator
+from voiceassist.rule_layers import layer_langs, rule_layers
+from voiceassist.tomlfile import TOO_DEEP, TomlLocator, TomlSyntaxError, parse_toml
 
 ENTRY_KEYS = {
     "id", "category", "form", "patterns", "weight", "directed", "guards", "note",
-    "exclude", "masked", "enabled",
+    "exclude", "masked", "enabled", "corroborate_only",
 }  # fmt: skip
 LANG_KEYS = {"lang", "apostrophe", "markers", "numbers", "name_suffixes", "note"}
 CUE_TEXT_KEYS = {"say", "script", "script_no_name", "note"}
@@ -48,13 +46,7 @@ SPLIT_APOSTROPHE_LANGS = {"it", "fr", "ca"}
 #: Categories whose pattern words a masked transcript token (f***) may fit; other entries
 #: match masked forms only through their explicit ``masked`` list.
 MASKABLE_CATEGORIES = {"abuse"}
-_LANG_DIR = re.compile(r"^[a-z]{2,3}$")
-_TOML_LINE = re.compile(r"at line (\d+)")
 MAX_SAY_WORDS = 4
-#: Deepest nesting of tables/arrays a rule file may have (rule files need 4; deeper data is
-#: reported as a problem instead of being walked).
-MAX_NESTING = 32
-_TOO_DEEP = f"tables or arrays nested too deep (more than {MAX_NESTING} levels)"
 
 
 @dataclass
@@ -94,69 +86,12 @@ def _read(path: Path, display: str, col: _Collector, lang: str) -> _Doc | None:
         col.add(display, 1, f"cannot read: {exc.strerror}", lang)
         return None
     try:
-        data = tomllib.loads(text)
-    except RecursionError:
-        col.add(display, _deep_line(text), _TOO_DEEP, lang)
-        return None
-    except tomllib.TOMLDecodeError as exc:
-        m = _TOML_LINE.search(str(exc))
-        line = int(m.group(1)) if m else 1
-        msg = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        col.add(display, line, f"TOML syntax error: {msg}", lang)
-        return None
-    if _depth(data) > MAX_NESTING:
-        col.add(display, _deep_line(text), _TOO_DEEP, lang)
+        data = parse_toml(text)
+    except TomlSyntaxError as exc:
+        msg = exc.reason if exc.reason == TOO_DEEP else f"TOML syntax error: {exc.reason}"
+        col.add(display, exc.line, msg, lang)
         return None
     return _Doc(path, display, data, TomlLocator(text))
-
-
-def _depth(value: Any) -> int:
-    """Nesting depth of parsed TOML data (a scalar is 0), without recursion."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        v, d = stack.pop()
-        if isinstance(v, dict):
-            children: Iterable[Any] = v.values()
-        elif isinstance(v, list):
-            children = v
-        else:
-            continue
-        deepest = max(deepest, d + 1)
-        if deepest > MAX_NESTING:
-            return deepest
-        stack.extend((c, d + 1) for c in children)
-    return deepest
-
-
-def _deep_line(text: str) -> int:
-    """1-based line where brackets/braces first open deeper than :data:`MAX_NESTING` (an
-    estimate that skips quoted strings and comments; 1 when not found)."""
-    depth, line, quote = 0, 1, ""
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\n":
-            line += 1
-        elif quote:
-            if ch == "\\" and quote == '"':
-                i += 1
-            elif ch == quote:
-                quote = ""
-        elif ch in "\"'":
-            quote = ch
-        elif ch == "#":
-            j = text.find("\n", i)
-            i = len(text) if j < 0 else j
-            continue
-        elif ch in "[{":
-            depth += 1
-            if depth > MAX_NESTING:
-                return line
-        elif ch in "]}":
-            depth = max(0, depth - 1)
-        i += 1
-    return 1
 
 
 # --------------------------------------------------------------------------------------- policy
@@ -218,17 +153,6 @@ def _load_policy(layers: Sequence[tuple[Path, str]], overrides: Mapping[str, Any
 
 
 # ------------------------------------------------------------------------------------ languages
-
-
-def _lang_dirs(layers: Sequence[tuple[Path, str]]) -> list[str]:
-    langs: list[str] = []
-    for base, _ in layers:
-        if not base.is_dir():
-            continue
-        for d in sorted(base.iterdir()):
-            if d.is_dir() and _LANG_DIR.match(d.name) and d.name not in langs:
-                langs.append(d.name)
-    return langs
 
 
 def _str_list(v: Any) -> bool:
@@ -571,6 +495,10 @@ def _load_lexicon(
         note = e.get("note", "")
         if not isinstance(note, str):
             bad("note", "note must be a string")
+        corroborate_only = e.get("corroborate_only", False)
+        if not isinstance(corroborate_only, bool):
+            bad("corroborate_only", "corroborate_only must be true or false")
+            ok = False
         exclude = None
         if "exclude" in e:
             if not _str_list(e["exclude"]):
@@ -624,27 +552,13 @@ def _load_lexicon(
             guards=frozenset(guards),
             source=Source(doc.display, line),
             note=str(note) if isinstance(note, str) else "",
+            corroborate_only=bool(corroborate_only),
         )
         entries.pop(eid, None)
         entries[eid] = (entry, compiled)
 
 
 # ----------------------------------------------------------------------------------- public API
-
-
-def _layers(extra_dirs: Sequence[Path], include_shipped: bool) -> list[tuple[Path, str]]:
-    layers: list[tuple[Path, str]] = []
-    if include_shipped:
-        shipped = paths.shipped_rules_dir()
-        layers.append((shipped, "rules"))
-    for d in extra_dirs:
-        p = Path(d)
-        if include_shipped and p.resolve() == layers[0][0].resolve():
-            continue  # the shipped folder itself: already the base layer
-        if any(p.resolve() == b.resolve() for b, _ in layers):
-            continue
-        layers.append((p, str(d).rstrip("/") or "."))
-    return layers
 
 
 def _signature(layers: Sequence[tuple[Path, str]]) -> tuple[Any, ...]:
@@ -679,7 +593,7 @@ def load_rules(extra_dirs: Sequence[Path] = (), *, include_shipped: bool = True,
     Never raises for rule problems: they are in ``RuleSet.problems``. Missing folders are
     problems too.
     """
-    layers = _layers(extra_dirs, include_shipped)
+    layers = rule_layers(extra_dirs, include_shipped=include_shipped)
     key = (_signature(layers), _freeze(policy_overrides or {}))
     hit = _CACHE.get(key)
     if hit is not None:
@@ -691,7 +605,7 @@ def load_rules(extra_dirs: Sequence[Path] = (), *, include_shipped: bool = True,
     good = [(b, d) for b, d in layers if b.is_dir()]
     policy = _load_policy(good, policy_overrides, col) if good else None
     packs: dict[str, LangPack] = {}
-    for lang in _lang_dirs(good):
+    for lang in layer_langs(good):
         pack = _load_lang(lang, good, policy, col)
         if pack is not None:
             packs[lang] = pack

@@ -163,6 +163,9 @@ class Entry:
     guards: frozenset[str]
     source: Source
     note: str = ""
+    #: True: the match is never a signal on its own (no weight, no pattern); it only lets the
+    #: learned scorer corroborate its category in the same utterance (a group mentioned at all).
+    corroborate_only: bool = False
 
 
 @dataclass(frozen=True)

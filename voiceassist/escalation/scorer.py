@@ -56,9 +56,9 @@ class Heads:
         #: lang -> category -> probability threshold.
         self.thresholds: dict[str, dict[str, float]] = meta["thresholds"]  # type: ignore[assignment]
         self.default_threshold: float = float(meta.get("default_threshold", 0.9))  # type: ignore[arg-type]
-        #: lang -> probability at which the scorer corroborates an ambiguous rule signal; a
-        #: heads file without it corroborates nothing.
-        self.support: dict[str, float] = dict(meta.get("support", {}))  # type: ignore[call-overload]
+        #: lang -> category -> probability at which the scorer corroborates an ambiguous rule
+        #: signal of that category; a heads file without it corroborates nothing.
+        self.support: dict[str, dict[str, float]] = dict(meta.get("support", {}))  # type: ignore[call-overload]
         if self.W.shape != (len(self.categories), self.W.shape[1]) or self.b.shape != (len(self.categories),):
             raise ValueError("heads do not match their categories")
 
@@ -88,7 +88,7 @@ class Heads:
     def support_threshold(self, lang: str, category: str) -> float:
         """Probability from which a category corroborates a rule signal (never above its strike
         threshold; 1.01 when the heads have none for ``lang``: no corroboration)."""
-        return min(float(self.support.get(lang, 1.01)), self.threshold(lang, category))
+        return min(float(self.support.get(lang, {}).get(category, 1.01)), self.threshold(lang, category))
 
 
 class Scorer:

@@ -33,7 +33,7 @@ SHIFT_AFTER_CALL_S = 1.5
 
 
 class Controls(Protocol):
-    """What the panel's buttons act on (:class:`voiceassist.live_call.LiveCall`)."""
+    """What the panel's buttons act on (:class:`voiceassist.session.live_call.LiveCall`)."""
 
     def key(self, ch: str) -> None: ...
 

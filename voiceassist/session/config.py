@@ -14,6 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from voiceassist.rule_layers import extra_rule_dirs
 from voiceassist.vad.config import VadConfig
 
 
@@ -74,7 +75,7 @@ class SessionConfig:
             call=CallSection(lang=str(s.get("call.lang", "en")),
                              agent_lang=str(s.get("call.agent_lang", "") or ""),
                              agent_name=str(s.get("call.agent_name", "") or "")),
-            rule_dirs=tuple(Path(d) for d in s.get("rules.extra_dirs", ())),
+            rule_dirs=extra_rule_dirs(s),
             vad=VadConfig.from_settings(s),
             stt=SttSection(model=str(s.get("stt.model", "") or ""),
                            agent_model=str(s.get("stt.agent_model", "") or "")),

@@ -18,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from voiceassist.errors import ConfigError, ExitCode, InputFileError, ModelError, UsageError, VoiceAssistError
-from voiceassist.evalrun import CallRun, Mode, Span, build_summary, run_to_dict
-from voiceassist.evaluate import Row
 from voiceassist.events import CallEnded, Cue, Event, SpeechSegment, Transcript
-from voiceassist.expectations import ExpectationError, Expectations, load_expectations, sidecar_path
+from voiceassist.langs import LANGS
 from voiceassist.paths import write_private_text
+from voiceassist.qa.evalrun import CallRun, Mode, Span, build_summary, run_to_dict
+from voiceassist.qa.evaluate import Row
+from voiceassist.qa.expectations import ExpectationError, Expectations, load_expectations, sidecar_path
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
-LANGS = ("it", "pl", "es", "en", "ko")
 
 
 # --------------------------------------------------------------------------------------------
@@ -235,7 +235,7 @@ def run_call(job: FileJob, mode: Mode) -> CallRun:
         )
     wer = None
     if wer_texts is not None:
-        from voiceassist.evaluate import word_error_rate
+        from voiceassist.qa.evaluate import word_error_rate
 
         wer = word_error_rate([wer_texts[0]], [wer_texts[1]])
     return CallRun(
@@ -452,11 +452,11 @@ def main(args: argparse.Namespace) -> int:
     if args.json:
         _write(args.json, results_json(runs, summary))
     if args.junit:
-        from voiceassist.junit import junit_xml
+        from voiceassist.qa.junit import junit_xml
 
         _write(args.junit, junit_xml(runs))
     if args.report:
-        from voiceassist.report import render_report
+        from voiceassist.qa.report import render_report
 
         _write(args.report, render_report(runs, summary))
     failed = any(not r.passed for r in runs)

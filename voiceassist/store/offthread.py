@@ -15,6 +15,8 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
+from voiceassist.jobloop import serve_jobs
+
 T = TypeVar("T")
 
 
@@ -66,17 +68,7 @@ class OffThread:
         return fut.result(timeout=timeout_s)
 
     def _loop(self) -> None:
-        while True:
-            item = self._jobs.get()
-            if item is None:
-                return
-            func, fut = item
-            if not fut.set_running_or_notify_cancel():
-                continue
-            try:
-                fut.set_result(func())
-            except BaseException as exc:  # handed to the caller, never kills the thread
-                fut.set_exception(exc)
+        serve_jobs(self._jobs, lambda func: func())  # any exception goes to the caller
 
     def close(self) -> None:
         """Let the thread end after the jobs queued so far (it never blocks the caller)."""

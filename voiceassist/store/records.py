@@ -187,6 +187,20 @@ WRITERS: dict[str, Callable[[Connection, Mapping[str, Any]], None]] = {
 }
 
 
+#: Record kinds whose ``data["id"]`` is the key of a call or an incident; every other kind that
+#: belongs to a call names it in ``data["call_id"]``.
+_OWN_KEY = frozenset({"call_start", "call_end", "incident_update", "incident_clip"})
+
+
+def owner_key(record: Record) -> str | None:
+    """The call or incident id ``record`` belongs to (None for records of no call: breaks,
+    closing interrupted calls). A forgotten call's or incident's records are dropped by this key."""
+    if record.kind in ("break", "close_interrupted"):
+        return None
+    value = record.data.get("id" if record.kind in _OWN_KEY else "call_id")
+    return str(value) if value else None
+
+
 def apply_record(conn: Connection, record: Record) -> None:
     """Write one record (inside the caller's transaction)."""
     try:

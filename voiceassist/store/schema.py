@@ -162,6 +162,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX cue_feedback_call ON cue_feedback (call_id)",
         ),
     ),
+    Migration(
+        4,
+        "ids of erased calls and incidents (flags forget): records of them arriving later from a"
+        " spool are dropped",
+        (
+            """CREATE TABLE forgotten (
+                id TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                ref TEXT NOT NULL DEFAULT '',
+                forgotten_at BIGINT NOT NULL)""",
+        ),
+    ),
 )
 
 #: The schema version this code needs.

@@ -17,11 +17,12 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from voiceassist.paths import ensure_private_dir
-from voiceassist.store.records import Record
+from voiceassist.store.records import Record, owner_key
 
 log = logging.getLogger(__name__)
 
@@ -172,10 +173,53 @@ def spool_files(root: Path) -> list[Path]:
     return sorted(root.glob("*/spool-*.jsonl"))
 
 
-def scrub_caller(root: Path, caller_id: str) -> int:
-    """Remove from every unlocked spool file the records of ``caller_id``'s calls (data-protection
-    erase); returns records removed. Files locked by a running writer are left alone."""
-    removed = 0
+@dataclass(frozen=True)
+class SpooledTrace:
+    """A caller's calls and incidents as the spool files under one root know them."""
+
+    call_ids: frozenset[str] = frozenset()
+    call_refs: frozenset[str] = frozenset()
+    incident_ids: frozenset[str] = frozenset()
+    #: Audio clip paths named by spooled ``incident_clip`` records.
+    clips: frozenset[str] = frozenset()
+
+
+def caller_in_spools(root: Path, caller_id: str, call_ids: Iterable[str] = ()) -> SpooledTrace:
+    """The caller's calls (``call_start`` with their id), incidents and clips in every spool
+    file under ``root``, also files a running writer holds (they are only read). ``call_ids``:
+    calls already known (from the store) whose incidents and clips are looked up too."""
+    records = [r for path in spool_files(root) for r in read_spool_file(path)]
+    calls = set(call_ids)
+    refs: set[str] = set()
+    for r in records:
+        if r.kind == "call_start" and r.data.get("caller_id") == caller_id:
+            calls.add(str(r.data.get("id")))
+            refs.add(str(r.data.get("call_ref", "")))
+    incidents = {str(r.data.get("id")) for r in records if r.kind == "incident_open"
+                 and (r.data.get("caller_id") == caller_id or str(r.data.get("call_id")) in calls)}
+    clips = {str(r.data.get("audio_clip")) for r in records
+             if r.kind == "incident_clip" and str(r.data.get("id")) in incidents and r.data.get("audio_clip")}
+    return SpooledTrace(frozenset(calls - set(call_ids)), frozenset(refs - {""}), frozenset(incidents),
+                        frozenset(clips))
+
+
+def _belongs(record: Record, caller_id: str, keys: set[str]) -> bool:
+    if record.data.get("caller_id") == caller_id:
+        return True
+    if owner_key(record) in keys:
+        return True
+    return caller_id in json.dumps(dict(record.data), ensure_ascii=False)
+
+
+def scrub_caller(root: Path, caller_id: str, keys: Iterable[str] = ()) -> tuple[int, int]:
+    """Remove from every spool file under ``root`` the records of ``caller_id``: records naming
+    the caller, and records of the calls / incidents whose ids are in ``keys`` (cue events and
+    transcripts carry only the call id). Each file is rewritten atomically (temporary file,
+    fsync, rename). Returns ``(removed, held)``: ``held`` records are in files a running writer
+    locks; they are left there and dropped when written (the store lists their calls as
+    forgotten)."""
+    wanted = set(keys)
+    removed = held = 0
     for path in spool_files(root):
         try:
             fd = os.open(path, os.O_RDWR)
@@ -185,15 +229,10 @@ def scrub_caller(root: Path, caller_id: str) -> int:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError:
+                held += sum(1 for r in read_spool_file(path) if _belongs(r, caller_id, wanted))
                 continue
             records = read_spool_file(path)
-            calls = {str(r.data.get("id")) for r in records
-                     if r.kind == "call_start" and r.data.get("caller_id") == caller_id}
-            keep = [r for r in records
-                    if r.data.get("caller_id") != caller_id
-                    and str(r.data.get("call_id", "")) not in calls
-                    and not (r.kind == "call_end" and str(r.data.get("id")) in calls)
-                    and caller_id not in json.dumps(dict(r.data), ensure_ascii=False)]
+            keep = [r for r in records if not _belongs(r, caller_id, wanted)]
             if len(keep) != len(records):
                 removed += len(records) - len(keep)
                 tmp = path.with_suffix(".tmp")
@@ -205,4 +244,4 @@ def scrub_caller(root: Path, caller_id: str) -> int:
                 os.replace(tmp, path)
         finally:
             os.close(fd)
-    return removed
+    return removed, held

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from voiceassist.errors import StoreError, UsageError
 from voiceassist.store.backend import SQLITE_BUSY_S, Connection, StoreUnavailable, Target, parse_url
-from voiceassist.store.records import Record, apply_record
+from voiceassist.store.records import Record, apply_record, owner_key
 from voiceassist.store.schema import BOOTSTRAP, LATEST, MIGRATIONS
 from voiceassist.store.validate import RecordRejected, normalize_caller_id
 
@@ -38,6 +38,44 @@ class Flag:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What :meth:`Store.forget` erased."""
+
+    #: Rows deleted per table.
+    counts: dict[str, int]
+    #: Store keys of the caller's calls and incidents (now in ``forgotten``).
+    call_ids: tuple[str, ...]
+    #: The calls' log ids (``call_ref``: the JSONL call log ``<call_ref>.jsonl``).
+    call_refs: tuple[str, ...]
+    incident_ids: tuple[str, ...]
+    #: Audio clip paths the incidents named (on the workstation that recorded them).
+    clips: tuple[str, ...]
+
+    @property
+    def rows(self) -> int:
+        return sum(self.counts.values())
+
+
+def _rows_in(conn: Connection, sql: str, ids: Sequence[str]) -> list[tuple[Any, ...]]:
+    """``sql`` + `` (?, ?, ...)`` over ``ids`` in chunks (an empty list: no rows)."""
+    out: list[tuple[Any, ...]] = []
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start:start + 500])
+        out += conn.query(f"{sql} ({', '.join('?' for _ in chunk)})", chunk)
+    return out
+
+
+def _delete_in(conn: Connection, table: str, column: str, ids: Sequence[str]) -> int:
+    """Delete the rows of ``table`` whose ``column`` is one of ``ids``; returns rows deleted."""
+    done = 0
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start:start + 500])
+        done += conn.execute(f"DELETE FROM {table} WHERE {column} IN ({', '.join('?' for _ in chunk)})",
+                             chunk)
+    return done
 
 
 def now_ms() -> int:
@@ -171,8 +209,21 @@ class Store:
         if not records:
             return
         with self.conn.transaction() as conn:
+            gone = self._forgotten(conn, {k for r in records if (k := owner_key(r)) is not None})
             for record in records:
+                if gone and owner_key(record) in gone:
+                    continue  # a call erased by `flags forget`: its late records stay erased
                 apply_record(conn, record)
+
+    @staticmethod
+    def _forgotten(conn: Connection, keys: set[str]) -> set[str]:
+        """Which of these call / incident ids were erased by :meth:`forget`."""
+        if not keys:
+            return set()
+        ordered = sorted(keys)
+        marks = ", ".join("?" for _ in ordered)
+        rows = conn.query(f"SELECT id FROM forgotten WHERE id IN ({marks})", ordered)
+        return {str(r[0]) for r in rows}
 
     # -- caller flags ---------------------------------------------------------------------------
     def flags(self, caller_id: str | None = None, *, include_expired: bool = False,
@@ -204,28 +255,82 @@ class Store:
             return conn.execute("DELETE FROM caller_flags WHERE caller_id = ? AND category = ?",
                                 [cid, category])
 
-    def forget(self, caller_id: str) -> dict[str, int]:
-        """Erase every trace of a caller id: their calls and everything recorded in those calls
-        (cue events, transcripts, incidents, alerts), flag hits and flags. Returns rows deleted per
-        table."""
+    def forget(self, caller_id: str, *, calls: Sequence[str] = (),
+               incidents: Sequence[str] = ()) -> Forgotten:
+        """Erase every trace of a caller id in the store: their calls and everything recorded in
+        those calls (cue events, transcripts, feedback, incidents, alerts), flag hits and flags.
+
+        ``calls`` / ``incidents``: more ids of the caller's calls and incidents, found in spool
+        files (their records carry only the call id). Every id is kept in ``forgotten`` (random
+        keys, nothing about the caller), so records of these calls that arrive later from a
+        spool are dropped instead of bringing the call back. On SQLite the freed pages are
+        zeroed (``secure_delete``) and the WAL is checkpointed and truncated; on PostgreSQL the
+        touched tables are vacuumed (see docs/store.md)."""
         cid = normalize_caller_id(caller_id)
         counts: dict[str, int] = {}
+        if self.conn.dialect == "sqlite":
+            self.conn.execute("PRAGMA secure_delete = ON")
         with self.conn.transaction() as conn:
-            calls = "SELECT id FROM calls WHERE caller_id = ?"
+            found = conn.query("SELECT id, call_ref FROM calls WHERE caller_id = ?", [cid])
+            call_ids = sorted({str(r[0]) for r in found} | {c for c in calls if c})
+            refs = sorted({str(r[1]) for r in found})
+            inc_rows = conn.query("SELECT id, audio_clip, call_id FROM incidents WHERE caller_id = ?", [cid])
+            inc_rows += _rows_in(conn, "SELECT id, audio_clip, call_id FROM incidents WHERE call_id IN",
+                                 call_ids)
+            inc_ids = sorted({str(r[0]) for r in inc_rows} | {i for i in incidents if i})
+            clips = sorted({str(r[1]) for r in inc_rows if r[1]})
+            now = now_ms()
+            ref_of = {str(r[0]): str(r[1]) for r in found}
+            for kind, ids in (("call", call_ids), ("incident", inc_ids)):
+                for ident in ids:
+                    conn.execute("INSERT INTO forgotten (id, kind, ref, forgotten_at) VALUES (?, ?, ?, ?)"
+                                 " ON CONFLICT DO NOTHING", [ident, kind, ref_of.get(ident, ""), now])
             for table in ("cue_events", "transcripts", "cue_feedback"):
-                counts[table] = conn.execute(f"DELETE FROM {table} WHERE call_id IN ({calls})", [cid])
+                counts[table] = _delete_in(conn, table, "call_id", call_ids)
             for table in ("incidents", "alerts"):
-                counts[table] = conn.execute(
-                    f"DELETE FROM {table} WHERE caller_id = ? OR call_id IN ({calls})", [cid, cid])
-            counts["flag_hits"] = conn.execute("DELETE FROM flag_hits WHERE caller_id = ?", [cid])
+                counts[table] = (conn.execute(f"DELETE FROM {table} WHERE caller_id = ?", [cid])
+                                 + _delete_in(conn, table, "call_id", call_ids))
+            counts["flag_hits"] = (conn.execute("DELETE FROM flag_hits WHERE caller_id = ?", [cid])
+                                   + _delete_in(conn, "flag_hits", "call_id", call_ids))
             counts["caller_flags"] = conn.execute("DELETE FROM caller_flags WHERE caller_id = ?", [cid])
-            counts["calls"] = conn.execute("DELETE FROM calls WHERE caller_id = ?", [cid])
-        return counts
+            counts["calls"] = (conn.execute("DELETE FROM calls WHERE caller_id = ?", [cid])
+                               + _delete_in(conn, "calls", "id", call_ids))
+        self._reclaim([t for t, n in counts.items() if n])
+        return Forgotten(counts, tuple(call_ids), tuple(refs), tuple(inc_ids), tuple(clips))
 
-    def caller_trace_count(self, caller_id: str) -> int:
-        """Rows anywhere that still mention ``caller_id`` (0 after :meth:`forget`)."""
+    def _reclaim(self, tables: Sequence[str]) -> None:
+        """Make erased rows unreadable from the database files as far as the back-end allows:
+        SQLite zeroed them already (secure_delete); checkpoint the WAL and truncate it. On
+        PostgreSQL a plain VACUUM of the touched tables removes the dead tuples and their index
+        entries (it waits for no lock that writers hold; rows still visible to an older open
+        transaction survive until the next vacuum). Failures are ignored: the rows are deleted."""
+        try:
+            if self.conn.dialect == "sqlite":
+                self.conn.query("PRAGMA wal_checkpoint(TRUNCATE)")
+            elif tables:
+                self.conn.execute("VACUUM " + ", ".join(sorted({*tables, "forgotten"})))
+        except StoreError:
+            pass
+
+    def forgotten_files(self) -> list[tuple[str, str, str]]:
+        """``(id, kind, call log ref)`` of every erased call and incident: the files they left
+        on a workstation (call log ``<ref>.jsonl``, clip ``<incident id>.wav``) are erased by
+        ``flags forget`` run there."""
+        return [(str(a), str(b), str(c)) for a, b, c in
+                self.conn.query("SELECT id, kind, ref FROM forgotten ORDER BY forgotten_at, id")]
+
+    def forgotten_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of these call / incident ids were erased by :meth:`forget`."""
+        return self._forgotten(self.conn, set(ids))
+
+    def caller_trace_count(self, caller_id: str, call_ids: Sequence[str] = ()) -> int:
+        """Rows anywhere that still mention ``caller_id`` or belong to one of ``call_ids``
+        (0 after :meth:`forget`)."""
         cid = normalize_caller_id(caller_id)
         total = 0
+        for table in ("cue_events", "transcripts", "cue_feedback", "incidents", "alerts", "flag_hits"):
+            total += sum(int(r[0]) for r in _rows_in(
+                self.conn, f"SELECT COUNT(*) FROM {table} WHERE call_id IN", list(call_ids)))
         for table in ("calls", "flag_hits", "caller_flags", "incidents", "alerts"):
             total += int(self.conn.query(f"SELECT COUNT(*) FROM {table} WHERE caller_id = ?", [cid])[0][0])
         like = "%" + cid + "%"
@@ -338,4 +443,4 @@ class Store:
         return int(self.conn.query(f"SELECT COUNT(*) FROM {table}")[0][0])
 
 
-__all__ = ["Flag", "RecordRejected", "Store", "StoreUnavailable", "now_ms"]
+__all__ = ["Flag", "Forgotten", "RecordRejected", "Store", "StoreUnavailable", "now_ms"]

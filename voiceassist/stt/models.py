@@ -28,12 +28,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voiceassist.errors import ConfigError, ModelError, UsageError
+from voiceassist.langs import LANGS
 from voiceassist.paths import SOURCE_ROOT, shipped_data_dir, user_data_dir
 
 log = logging.getLogger(__name__)
 
 #: Languages the product ships rules for (models of others may still be listed/downloaded).
-PRODUCT_LANGS = ("it", "pl", "es", "en", "ko")
+PRODUCT_LANGS = LANGS
 
 #: Vosk folder-name language codes that differ from ISO 639-1.
 _CODE_ALIASES = {"cn": "zh", "ua": "uk", "kz": "kk", "tg": "tg", "br": "br"}

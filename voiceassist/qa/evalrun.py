@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from voiceassist.evaluate import CallMatch, match_call
 from voiceassist.events import Cue, Transcript
-from voiceassist.expectations import Expectations
+from voiceassist.qa.evaluate import CallMatch, match_call
+from voiceassist.qa.expectations import Expectations
 
 Mode = Literal["ref", "asr"]
 
@@ -130,7 +130,7 @@ __all__ = ["CallRun", "Mode", "Span", "run_to_dict"]
 
 def build_summary(runs: list[CallRun]) -> dict[str, Any]:
     """Per-mode metric rows (by language and by category), WER, and pass counts; deterministic."""
-    from voiceassist.evaluate import summarize, word_error_rate
+    from voiceassist.qa.evaluate import summarize, word_error_rate
 
     modes: dict[str, Any] = {}
     for mode in ("ref", "asr"):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from voiceassist.errors import ConfigError
 
-UNIT_NAME = "voiceassist.service"
+UNIT_NAME = "voiceassist.ops.service"
 
 
 def unit_dir() -> Path:

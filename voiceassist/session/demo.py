@@ -33,6 +33,7 @@ from voiceassist.cues.level import float_to_pcm16, pcm16_to_float
 from voiceassist.cues.player import CoreEvent, PlaybackCore, Request
 from voiceassist.errors import InputFileError, ModelError, UsageError
 from voiceassist.events import CallEnded, Cue, Event, Transcript
+from voiceassist.langs import LANGS
 from voiceassist.paths import shipped_data_dir
 from voiceassist.pipeline import CueEngine
 from voiceassist.reading_order import ReadingOrder
@@ -41,7 +42,8 @@ from voiceassist.reading_order import ReadingOrder
 BLOCK_SAMPLES = 320
 #: Silence between two calls in the output, ms.
 GAP_MS = 1000
-DEMO_LANGS = ("en", "it", "pl", "es", "ko")
+#: The demo plays one call per language, in this order.
+DEMO_LANGS = LANGS
 
 
 @dataclass(frozen=True)

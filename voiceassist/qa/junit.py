@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
-from voiceassist.evalrun import CallRun
+from voiceassist.qa.evalrun import CallRun
 
 
 def _classname(run: CallRun) -> str:

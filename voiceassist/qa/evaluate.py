@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from voiceassist.events import Cue
-from voiceassist.expectations import Expectations, Expected
+from voiceassist.qa.expectations import Expectations, Expected
 
 CheckKind = Literal["expect", "quiet", "forbid", "max_cues", "strict"]
 

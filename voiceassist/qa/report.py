@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from voiceassist.evalrun import CallRun
 from voiceassist.paths import PACKAGE_DIR
+from voiceassist.qa.evalrun import CallRun
 
 #: Outcome colours (also used by the template's legend and tables).
 COLOURS = {

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from voiceassist.errors import ConfigError, InputFileError
-from voiceassist.escalation.tomlpos import TomlLocator
+from voiceassist.tomlfile import TomlLocator, TomlSyntaxError, parse_toml
 
 #: Cue ids of the contract in ``docs/rules-format.md`` (every language defines all of them).
 KNOWN_CUES: frozenset[str] = frozenset(
@@ -201,10 +200,9 @@ def parse_expectations(
         problems.append(f"{source}:{line}: {message}")
 
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = re.search(r"line (\d+)", str(exc))
-        raise ExpectationError([f"{source}:{m.group(1) if m else 1}: not valid TOML: {exc}"]) from None
+        data = parse_toml(text)
+    except TomlSyntaxError as exc:
+        raise ExpectationError([f"{source}:{exc.line}: not valid TOML: {exc}"]) from None
 
     for key in sorted(set(data) - _TOP_KEYS):
         bad(loc.line_of(None, None, key), f"unknown key '{key}' (allowed: {', '.join(sorted(_TOP_KEYS))})")

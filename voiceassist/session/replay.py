@@ -279,7 +279,7 @@ def file_lang(item: str) -> str | None:
     """The language a recorded call's expectation file (``CALL.expect.toml``) names, if any."""
     if item == "-":
         return None
-    from voiceassist.expectations import ExpectationError, load_expectations, sidecar_path
+    from voiceassist.qa.expectations import ExpectationError, load_expectations, sidecar_path
 
     side = sidecar_path(Path(item))
     if not side.is_file():
@@ -302,7 +302,7 @@ def call_lang(item: str, opts: ReplayOptions, transcript: Path | None) -> str:
 def recording_lang(item: str, transcript: Path | None) -> str | None:
     """The language a recording's expectation file, else its ``transcript``, names (None: neither
     does); a language with no rules is a :class:`UsageError`. ``replay`` and ``run --input``."""
-    from voiceassist.settings import LANGS
+    from voiceassist.langs import LANGS
 
     named = [(f"{item}'s expectation file", file_lang(item))]
     if transcript is not None:
