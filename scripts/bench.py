@@ -7,6 +7,7 @@
     python scripts/bench.py store     # store enqueue p99 and rows/s (issue 7)
     python scripts/bench.py scorer    # scorer p95 per 12-word utterance, engine with vs without (issue 15)
     python scripts/bench.py panel     # panel event-to-screen p95, Chromium vs Python SSE client (issue 14)
+    python scripts/bench.py detect    # detect RSS over 1 M lines: 10,000 calls, ended, one call (issue 13)
 
 Each sub-command lives in ``scripts/bench_<name>.py`` with ``main(argv: list[str]) -> int``.
 """
@@ -17,7 +18,7 @@ import importlib
 import sys
 from pathlib import Path
 
-NAMES = ("replay", "engine", "latency", "store", "scorer", "panel")
+NAMES = ("replay", "engine", "latency", "store", "scorer", "panel", "detect")
 
 
 def main(argv: list[str]) -> int:

@@ -156,3 +156,24 @@ def test_agent_reading_cues_in_another_language_needs_no_second_model(workstatio
                            encoding="utf-8")
     main(["doctor", "--json", "--no-load", "--config", str(workstation)])
     assert _report(capsys)["model ko (agent channel)"]["status"] == "warn"
+
+
+@pytest.mark.parametrize("broken", ["[call\nlang = 'ko'\n", '[store]\nurl = "mysql://x"\n',
+                                    "[nope]\na = 1\n"])
+def test_a_broken_config_is_a_failed_check_in_valid_json(workstation: Path, tmp_path: Path, capsys,
+                                                         broken: str) -> None:
+    """Before (issue 13 item 15), doctor --json printed an error line and no JSON at all."""
+    user = tmp_path / "config" / "config.toml"
+    user.parent.mkdir(exist_ok=True)
+    user.write_text(broken, encoding="utf-8")
+    rc = main(["doctor", "--json", "--no-load"])
+    data = json.loads(capsys.readouterr().out)  # valid JSON, the whole report
+    checks = {c["name"]: c for c in data["checks"]}
+    assert rc == 1 and data["ok"] is False
+    assert checks["config"]["status"] == "fail" and checks["config"]["code"] == "config-invalid"
+    detail = checks["config"]["detail"]
+    assert str(user) in detail and "the other checks ran without it" in detail
+    assert "python" in checks and "store" in checks  # the rest of the report is there
+    # --config names a broken file: the same
+    rc = main(["doctor", "--json", "--no-load", "--config", str(user)])
+    assert rc == 1 and json.loads(capsys.readouterr().out)["checks"][0]["name"] == "config"

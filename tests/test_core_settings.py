@@ -179,3 +179,47 @@ def test_a_bad_flag_value_is_a_usage_error_naming_it(config_env, argv, capsys) -
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "flag for" in err and len(err.strip().splitlines()) <= 2
+
+
+def test_config_check_rejects_an_unsupported_store_scheme_with_file_and_line(tmp_path: Path, capsys) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[call]\nlang = "it"\n\n[store]\nurl = "mysql://admin:s3cret@db/calls"\n',
+                   encoding="utf-8")
+    assert main(["config", "check", str(cfg)]) == 1
+    out = capsys.readouterr().out
+    assert f"{cfg}:5: store.url must start with sqlite:// or postgresql:// or postgres://" in out
+    assert "s3cret" not in out
+    cfg.write_text('[store]\nurl = "postgresql://u@h/db"\n', encoding="utf-8")
+    assert main(["config", "check", str(cfg)]) == 0
+
+
+def test_config_check_warns_on_a_misspelt_environment_variable(config_env, tmp_path: Path, capsys,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VOICEASSIST_STORE_ULR", "sqlite:///tmp/x.db")
+    monkeypatch.setenv("VOICEASSIST_CUES_GAIN_DBFS", "-20")  # a real setting: no warning
+    cfg = tmp_path / "ok.toml"
+    cfg.write_text('[call]\nlang = "it"\n', encoding="utf-8")
+    assert main(["config", "check", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert ("warning: environment VOICEASSIST_STORE_ULR: not a voiceassist setting, ignored; "
+            "did you mean VOICEASSIST_STORE_URL?") in out
+    assert "GAIN_DBFS" not in out
+
+
+def test_config_check_and_load_of_a_fifo_say_so_instead_of_hanging(config_env, tmp_path: Path,
+                                                                   capsys) -> None:
+    fifo = tmp_path / "config.toml"
+    os.mkfifo(fifo)
+    assert main(["config", "check", str(fifo)]) == 1  # before: blocked for ever in read_text
+    assert f"{fifo}:0: cannot read config file: it is a FIFO, not a regular file" in capsys.readouterr().out
+    assert main(["config", "show", "--config", str(fifo)]) == 9
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0] == (f"voiceassist: error: {fifo}:0: cannot read config file: "
+                      "it is a FIFO, not a regular file")
+
+
+def test_config_check_without_files_checks_the_user_file(config_env, capsys) -> None:
+    _, user = config_env
+    user.write_text('[store]\nurl = "mysql://x"\n', encoding="utf-8")
+    assert main(["config", "check"]) == 1
+    assert f"{user}:2: store.url must start with" in capsys.readouterr().out

@@ -108,3 +108,28 @@ def test_cli_demo_bad_out_is_refused_up_front(
     assert code == 2, captured.err
     assert "--out" in captured.err and ".wav" in captured.err
     assert "== en" not in captured.out
+
+
+def test_script_agreement_is_the_share_of_the_script_heard_in_order() -> None:
+    from voiceassist.session.demo import script_agreement
+
+    assert script_agreement("you are a useless idiot", "You are a useless idiot.") == 1.0
+    assert script_agreement("", "You are a useless idiot.") == 0.0
+    assert script_agreement("정말 화가 나네요", "정말 화가 나네요 벌써 세 번째 전화입니다") < 0.6
+    assert script_agreement("you are a useless idiot", "I want a refund now") < 0.6
+
+
+@pytest.mark.slow
+def test_demo_asr_says_when_the_recogniser_could_not_follow_the_synthetic_voice(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], ko_model_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before (issue 13 item 15) the Korean demo with --asr printed garbled caller lines and
+    '0 cues' and nothing else; now it says the model could not follow the synthetic voice."""
+    monkeypatch.setenv("VOICEASSIST_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("VOICEASSIST_CONFIG_DIR", str(tmp_path / "config"))
+    code = main(["demo", "--fast", "--asr", "--lang", "ko", "--out", str(tmp_path / "x.wav")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "note: the ko speech model could not follow the synthetic voice of ko/threat_caller" in out
+    assert "run the demo without --asr" in out
+    assert "demo: speech recognition could not follow the synthetic voice in 1 of 1 calls" in out

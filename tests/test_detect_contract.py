@@ -138,3 +138,25 @@ def test_open_calls_are_bounded_and_a_released_call_starts_afresh(monkeypatch) -
     assert [(r["call"], r["line"], r["cue"]) for r in rows] == [
         ("a", 1, "use_their_name"), ("a", 4, "use_their_name")
     ]
+
+
+def test_end_true_releases_the_call_and_its_next_line_starts_afresh() -> None:
+    lines = [
+        {"call": "a", "text": "you idiot"},
+        {"call": "a", "text": "you moron", "end": True},
+        {"call": "a", "text": "you idiot"},  # a new call "a": first strike, times from 0 again
+        {"call": "b", "text": "you idiot"},
+        {"call": "b", "end": True},  # no text: only the release
+        {"call": "b", "text": "you idiot"},
+        {"call": "b", "text": "hello", "end": "yes"},
+    ]
+    rows, err, rc = detect("\n".join(json.dumps(x) for x in lines) + "\n")
+    assert rc == 0
+    assert [(r["call"], r["line"], r["start_ms"], r["cue"], r["rung"]) for r in rows] == [
+        ("a", 1, 0, "use_their_name", 2),
+        ("a", 2, 4000, "state_boundary", 3),
+        ("a", 3, 0, "use_their_name", 2),
+        ("b", 4, 0, "use_their_name", 2),
+        ("b", 6, 0, "use_their_name", 2),
+    ]
+    assert err.strip() == 'voiceassist detect: line 7: "end" must be true or false; skipped'

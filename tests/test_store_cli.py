@@ -144,7 +144,7 @@ def test_live_supervise_view_survives_the_database_going_away(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The team lead's screen says the database is unreachable and keeps retrying (a PostgreSQL
-    restart), instead of ending the view; Ctrl-C still ends it with exit 0."""
+    restart), instead of ending the view; Ctrl-C still ends it, with exit 130 (issue 13 item 15)."""
     from voiceassist.commands import supervise
     from voiceassist.store.backend import StoreUnavailable
 
@@ -165,7 +165,7 @@ def test_live_supervise_view_survives_the_database_going_away(
 
     monkeypatch.setattr(supervise, "render", render)
     monkeypatch.setattr(supervise.time, "sleep", lambda s: None)
-    assert main(["supervise", "--db", url, "--interval", "0.2"]) == 0
+    assert main(["supervise", "--db", url, "--interval", "0.2"]) == 130
     out = capsys.readouterr().out
     assert "unreachable" in out and "retrying" in out
     assert out.index("retrying") < out.index("end_call")

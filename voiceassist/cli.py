@@ -12,8 +12,10 @@ import contextlib
 import importlib
 import logging
 import os
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 
 from voiceassist import __version__
 from voiceassist.errors import ExitCode, VoiceAssistError
@@ -69,6 +71,27 @@ def _log_fatal(text: str) -> None:
             handler.handle(logging.LogRecord("voiceassist", logging.ERROR, __file__, 0, text, None, None))
 
 
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _sigterm_as_interrupt() -> Callable[[], None]:
+    """SIGTERM ends a command as Ctrl-C does (its ``KeyboardInterrupt`` handling closes the call
+    and the store, exit 130) instead of killing it on the spot; returns the undo. Commands that
+    stop on signals themselves (``run``) install their own handler inside this one."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    try:
+        before = signal.signal(signal.SIGTERM, _raise_interrupt)
+    except (ValueError, OSError):
+        return lambda: None
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if before is None else before)
+
+    return restore
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     parser = build_parser()
@@ -81,6 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return int(ExitCode.USAGE)
+    restore = _sigterm_as_interrupt()
     try:
         return int(func(args))
     except VoiceAssistError as exc:
@@ -97,3 +121,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(OSError):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         return int(ExitCode.OK)
+    finally:
+        restore()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,8 @@ class Option:
     maximum: float | None = None
     #: The value may hold a secret (a password in a store URL): shown masked, never verbatim.
     secret: bool = False
+    #: A URL setting: an empty value or one starting with one of these schemes.
+    schemes: tuple[str, ...] | None = None
 
     def convert(self, raw: Any, where: str) -> Any:
         """Check and convert ``raw`` (from TOML, env text or a flag); ``where`` names the source."""
@@ -60,6 +63,10 @@ class Option:
             isinstance(value, self.kind) and not (self.kind is int and isinstance(value, bool))
         ):
             raise ConfigError(f"{where}: {self.key} must be {self.kind.__name__}, not {raw!r}")
+        if self.schemes and isinstance(value, str) and value and not value.startswith(self.schemes):
+            scheme = value.split("://", 1)[0] + "://" if "://" in value else "no scheme"
+            raise ConfigError(f"{where}: {self.key} must start with {' or '.join(self.schemes)} "
+                              f"(or be empty), not {scheme}")  # fmt: skip
         if self.choices is not None and value not in self.choices:
             allowed = ", ".join(str(c) for c in self.choices)
             raise ConfigError(f"{where}: {self.key} must be one of {allowed}, not {value!r}")
@@ -201,6 +208,7 @@ _OPTIONS = [
         "",
         "Call store: sqlite:///path or postgresql://...; empty = SQLite in the user data dir.",
         secret=True,
+        schemes=("sqlite://", "postgresql://", "postgres://"),
     ),
     Option("store.transcripts", bool, False, "Store transcripts in the call store."),
     Option("store.read_deadline_ms", int, 500, "Longest wait for the store's answer at call start/end "
@@ -316,6 +324,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
     Every problem raises :class:`ConfigError` as ``path:line: message``.
     """
+    odd = _not_regular(path)
+    if odd:
+        raise ConfigError(odd)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -331,8 +342,24 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return validate_config_data(data, path, text)
 
 
+def _not_regular(path: Path) -> str:
+    """A message when ``path`` exists but is no regular file (a FIFO, a folder, a device: reading
+    it would block or fail), else ``""``."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return ""  # missing or unreadable: the read says so
+    if stat.S_ISREG(mode):
+        return ""
+    kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "not a regular file"
+    return f"{path}:0: cannot read config file: it is {kind}, not a regular file"
+
+
 def check_config_file(path: Path) -> list[str]:
     """All problems of a config file as ``file:line: message`` lines (empty when valid)."""
+    odd = _not_regular(path)
+    if odd:
+        return [odd]
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -396,6 +423,30 @@ def user_config_file() -> Path:
 def system_config_file() -> Path:
     """The machine-wide config file path (IT)."""
     return Path(os.environ.get("VOICEASSIST_SYSTEM_CONFIG", str(SYSTEM_CONFIG)))
+
+
+#: ``VOICEASSIST_*`` variables that are no setting but are read elsewhere (folders, identity,
+#: the test suite's PostgreSQL).
+OTHER_ENV = ("VOICEASSIST_SYSTEM_CONFIG", "VOICEASSIST_DATA_DIR", "VOICEASSIST_CACHE_DIR",
+             "VOICEASSIST_CONFIG_DIR", "VOICEASSIST_RUNTIME_DIR", "VOICEASSIST_SYSTEM_MODEL_DIR",
+             "VOICEASSIST_AGENT", "VOICEASSIST_SCORER_CACHE", "VOICEASSIST_SHARED_TRAINING",
+             "VOICEASSIST_TEST_PG_URL", "VOICEASSIST_TEST_PG_CTL", "VOICEASSIST_PG_PORT",
+             "VOICEASSIST_PG_DIR")  # fmt: skip
+
+
+def unknown_env_vars(env: Mapping[str, str] | None = None) -> list[str]:
+    """A warning per ``VOICEASSIST_*`` variable that sets nothing (a misspelt setting is ignored
+    silently otherwise), with the closest known name when there is one."""
+    import difflib
+
+    env = os.environ if env is None else env
+    known = [env_var(k) for k in SCHEMA] + list(OTHER_ENV)
+    out = []
+    for var in sorted(v for v in env if v.startswith("VOICEASSIST_") and v not in known):
+        close = difflib.get_close_matches(var, known, n=1, cutoff=0.8)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        out.append(f"environment {var}: not a voiceassist setting, ignored{hint}")
+    return out
 
 
 def env_var(key: str) -> str:

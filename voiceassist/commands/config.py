@@ -9,7 +9,15 @@ from typing import Any
 
 from voiceassist.commands.output import print_json
 from voiceassist.errors import ExitCode
-from voiceassist.settings import SCHEMA, check_config_file, load_settings, schema_markdown
+from voiceassist.settings import (
+    SCHEMA,
+    check_config_file,
+    load_settings,
+    schema_markdown,
+    system_config_file,
+    unknown_env_vars,
+    user_config_file,
+)
 from voiceassist.store.urlmask import mask_url
 
 
@@ -20,8 +28,10 @@ def register(sub: Any) -> None:
     show.add_argument("--config", type=Path, help="config file to use instead of the per-user one")
     show.add_argument("--json", action="store_true", help="machine-readable output")
     show.set_defaults(func=run_show)
-    check = csub.add_parser("check", help="validate config files (file:line errors)")
-    check.add_argument("files", nargs="+", type=Path)
+    check = csub.add_parser("check", help="validate config files (file:line errors) and VOICEASSIST_* "
+                            "variables (a misspelt one is warned about)")  # fmt: skip
+    check.add_argument("files", nargs="*", type=Path,
+                       help="config files (default: the system and user files that exist)")  # fmt: skip
     check.set_defaults(func=run_check)
     schema = csub.add_parser("schema", help="print the configuration reference (Markdown)")
     schema.set_defaults(func=run_schema)
@@ -50,7 +60,10 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     bad = 0
-    for path in args.files:
+    files = list(args.files) or [p for p in (system_config_file(), user_config_file()) if p.exists()]
+    if not files:
+        print("no config file (system or user): defaults and environment only")
+    for path in files:
         problems = check_config_file(path)
         for line in problems:
             print(line)
@@ -58,6 +71,8 @@ def run_check(args: argparse.Namespace) -> int:
             bad += 1
         else:
             print(f"{path}: ok")
+    for warning in unknown_env_vars():
+        print(f"warning: {warning}")
     return int(ExitCode.CHECK_FAILED if bad else ExitCode.OK)
 
 

@@ -74,6 +74,11 @@ def run(args: argparse.Namespace) -> int:
     median = f", whispered a median {delays[len(delays) // 2]} ms after the trigger word" if delays else ""
     out.write(f"\ndemo: {len(result.cues)} cues in {len(result.calls)} calls, {len(played)} "
               f"whispered{median}\n")
+    if result.unfollowed:
+        out.write(f"demo: speech recognition could not follow the synthetic voice in "
+                  f"{len(result.unfollowed)} of {len(result.calls)} calls ({', '.join(result.unfollowed)}): "
+                  "their cue count says nothing about the rules; without --asr the demo follows the "
+                  "reference transcripts\n")
     out.write(f"demo: wrote {result.out} ({result.duration_ms / 1000:.1f} s, stereo 16 kHz: "
               "left = the call, right = what the agent heard)\n")
     return int(ExitCode.OK)

@@ -81,8 +81,8 @@ def run(args: argparse.Namespace) -> int:
                 sys.stdout.write("\x1b[H\x1b[2J")
             print(screen, flush=True)
             time.sleep(interval)
-    except KeyboardInterrupt:
-        return int(ExitCode.OK)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the view ends, the store is closed
+        return int(ExitCode.INTERRUPTED)
     finally:
         if store is not None:
             store.close()
@@ -117,8 +117,8 @@ def serve_floor(args: argparse.Namespace) -> int:
             print(server.url, flush=True)
         while True:
             time.sleep(1.0)
-    except KeyboardInterrupt:
-        return int(ExitCode.OK)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the view ends, the store is closed
+        return int(ExitCode.INTERRUPTED)
     finally:
         server.close()
         feed.close()

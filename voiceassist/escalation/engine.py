@@ -23,6 +23,7 @@ and nothing fired on a partial fires again on its final.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,10 +45,14 @@ from voiceassist.escalation.model import (
     severity_rank,
 )
 from voiceassist.events import Cue, Severity, Transcript, Word
+from voiceassist.session.after_call import CueTally
 
 _EPS = 1e-9
 #: A partial is scored each time its stable words reach a multiple of this.
 SCORER_STEP_WORDS = 4
+#: Cues of a call kept in :attr:`Engine.history` (the latest); what the after-call decision and
+#: the call-length limit need of the rest is tallied, so a long call stays flat in memory.
+HISTORY_CUES = 64
 #: The form a scorer strike takes in its category (its ladder and severity).
 SCORER_FORMS = {"abuse": "insult", "threat": "violence", "racism": "prejudiced", "sexism": "prejudiced",
                 "hate": "prejudiced"}  # fmt: skip
@@ -145,7 +150,8 @@ class Engine:
         self._ended = False
         self._name: str | None = None
         self._utt: _UttState | None = None
-        self._history: list[Cue] = []
+        self._history: deque[Cue] = deque(maxlen=HISTORY_CUES)
+        self._tally = CueTally()
         self._limit_fired = False
         self.trace: list[str] = []
 
@@ -222,7 +228,7 @@ class Engine:
 
     @property
     def history(self) -> tuple[Cue, ...]:
-        """The cues of this call so far, in order."""
+        """The latest cues of this call (at most ``HISTORY_CUES``), in order."""
         return tuple(self._history)
 
     def cue_text(self, cue_id: str) -> tuple[str, str] | None:
@@ -236,7 +242,7 @@ class Engine:
         The decision itself is :func:`voiceassist.session.after_call.decide_after_call`."""
         from voiceassist.session.after_call import AfterCallPolicy, decide_after_call
 
-        decision = decide_after_call(self._history, AfterCallPolicy.from_policy(self.policy), self.cue_text,
+        decision = decide_after_call(self._tally, AfterCallPolicy.from_policy(self.policy), self.cue_text,
                                      at_ms=at_ms)
         self.reset()
         return list(decision.cues)
@@ -594,7 +600,7 @@ class Engine:
         if out:
             for c in out:
                 self._last_cue[c.cue] = t
-                self._history.append(c)
+                self._remember(c)
                 if c.cue == "end_call":
                     self._ended = True
             self._pace = (t, max(self.policy.cues[c.cue].priority for c in out))
@@ -605,7 +611,7 @@ class Engine:
         limit = self.policy.limits.hostile_call_ms
         if not limit or self._limit_fired or t < limit or self._ended:
             return []
-        if not any(severity_rank(c.severity) >= 1 for c in self._history):
+        if not self._tally.any_at_least("warn"):
             return []
         self._limit_fired = True
         cue = self._make(
@@ -615,8 +621,12 @@ class Engine:
             None,
         )  # fmt: skip
         self._last_cue[cue.cue] = t
-        self._history.append(cue)
+        self._remember(cue)
         return [cue]
+
+    def _remember(self, cue: Cue) -> None:
+        self._history.append(cue)
+        self._tally.add(cue)
 
     def _make(
         self,

@@ -40,6 +40,10 @@ LANES = {
     "coaching": (160, 24),
 }
 HEIGHT = 190
+#: Placeholder of a marker's x while the markers are laid out (no text can hold it).
+CX = "\x00cx\x00"
+#: Least distance between the centres of two cue markers of a lane, px (a marker's radius is 9).
+MARKER_GAP = 20
 
 
 def _esc(s: object) -> str:
@@ -57,24 +61,50 @@ def timeline_width(duration_ms: int) -> int:
     return int(min(8000, max(1000, duration_ms / 1000 * 14)))
 
 
+def _label_px(text: str, px_per_char: float = 6.6) -> float:
+    """Rough width of a window label (11 px monospace-ish text) plus its padding, px."""
+    return 8 + px_per_char * len(text)
+
+
+def _rows(spans: Sequence[tuple[float, float]], gap: float = 2.0) -> list[int]:
+    """Row of each ``(x0, x1)`` span so that spans in one row never overlap (greedy, in order of
+    x0); 0 = the first row."""
+    ends: list[float] = []
+    rows = [0] * len(spans)
+    for i in sorted(range(len(spans)), key=lambda k: spans[k][0]):
+        x0, x1 = spans[i]
+        row = next((r for r, end in enumerate(ends) if end + gap <= x0), len(ends))
+        if row == len(ends):
+            ends.append(x1)
+        else:
+            ends[row] = x1
+        rows[i] = row
+    return rows
+
+
 def timeline_svg(run: CallRun, call_index: int) -> str:
     """SVG timeline of one call (see module doc). Elements with ``data-tip`` get a tooltip from the
     page script; ``<title>`` children give the same text without script."""
-    dur = max(run.duration_ms, 1)
+    exp = run.expectations
+    # The drawing reaches past the call's end when an expected window or a cue does (after-call
+    # cues come at or after the hang-up), so nothing is cut off at the right edge.
+    ends = [run.duration_ms, *(c.at_ms for c in run.cues)]
+    if exp is not None:
+        ends += [v.expected.end_ms for v in run.match.expectations]
+    dur = max(1, *ends)
     width = timeline_width(dur)
     scale = width / dur
 
     def x(ms: int) -> float:
         return round(GUTTER + ms * scale, 1)
 
-    out: list[str] = [
-        f'<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="{GUTTER + width + 12}" '
-        f'height="{HEIGHT}" style="width:100%;min-width:{GUTTER + width + 12}px;height:auto" '
-        f'viewBox="0 0 {GUTTER + width + 12} {HEIGHT}" role="img" '
-        f'aria-label="timeline of {_esc(run.name)}">'
-    ]
+    def header(px: float) -> str:
+        return (f'<svg class="timeline" xmlns="http://www.w3.org/2000/svg" width="{px:g}" '
+                f'height="{HEIGHT}" style="width:100%;min-width:{px:g}px;height:auto" '
+                f'viewBox="0 0 {px:g} {HEIGHT}" role="img" aria-label="timeline of {_esc(run.name)}">')
+
+    out: list[str] = [header(GUTTER + width + 12)]
     # quiet spans (hatched background over all lanes)
-    exp = run.expectations
     if exp is not None:
         for a, b in exp.quiet:
             a, b = max(0, a), min(b, dur)
@@ -106,9 +136,16 @@ def timeline_svg(run: CallRun, call_index: int) -> str:
         out.append(f'<text class="lanelabel" x="{GUTTER - 6}" y="{y + h / 2 + 4}">{label}</text>')
     # expected windows
     if exp is not None:
-        y, h = LANES["expect"]
+        y0, h0 = LANES["expect"]
+        rows = _rows([(x(v.expected.start_ms), x(v.expected.start_ms)
+                       + max((v.expected.end_ms - v.expected.start_ms) * scale, _label_px(v.expected.cue)))
+                      for v in run.match.expectations])
+        n_rows = max(rows, default=0) + 1
+        wh = round(h0 / n_rows, 1)
+        font = "" if n_rows == 1 else f' style="font-size:{max(7.0, min(11.0, wh - 2)):g}px"'
         for i, v in enumerate(run.match.expectations):
             e = v.expected
+            wy = round(y0 + rows[i] * wh, 1)
             w = max(2.0, round((e.end_ms - e.start_ms) * scale, 1))
             state = "hit" if v.hit else "miss"
             tip = f"expected {e.cue} in {_t(e.start_ms)}-{_t(e.end_ms)}" + (
@@ -117,10 +154,11 @@ def timeline_svg(run: CallRun, call_index: int) -> str:
             tip += " - hit" if v.hit else " - MISSED"
             out.append(
                 f'<g class="window {state}" data-tip="{_esc(tip)}" data-target="c{call_index}-e{i}">'
-                f'<rect class="band" x="{x(e.start_ms)}" y="{y - 2}" width="{w}" height="{HEIGHT - y - 4}"/>'
-                f'<rect class="chip" x="{x(e.start_ms)}" y="{y}" width="{w}" height="{h}" rx="3"/>'
-                f'<svg x="{x(e.start_ms)}" y="{y}" width="{w}" height="{h}">'
-                f'<text x="4" y="{h - 6}">{_esc(e.cue)}</text></svg>'
+                f'<rect class="band" x="{x(e.start_ms)}" y="{y0 - 2}" width="{w}" '
+                f'height="{HEIGHT - y0 - 4}"/>'
+                f'<rect class="chip" x="{x(e.start_ms)}" y="{wy}" width="{w}" height="{wh}" rx="3"/>'
+                f'<svg x="{x(e.start_ms)}" y="{wy}" width="{w}" height="{wh}">'
+                f'<text x="4" y="{round(wh * 0.7, 1)}"{font}>{_esc(e.cue)}</text></svg>'
                 f"<title>{_esc(tip)}</title></g>"
             )
     # speech activity and words
@@ -164,6 +202,10 @@ def timeline_svg(run: CallRun, call_index: int) -> str:
                 f'<rect x="{x(c.at_ms) - 6}" y="{coach_y - 6}" width="12" height="12" rx="2"/>'
                 f"<title>{_esc(tip)}</title></g>"
             )
+    # Markers never hide one another: in each lane they are placed left to right, one moved right
+    # of its time (its stem still starts at the time) when it would overlap the one before; false
+    # cues are painted after hits.
+    markers: list[tuple[float, float, int, str]] = []  # (x of the time, lane y, paint order, svg)
     for i, cv in enumerate(run.match.cues):
         c = cv.cue
         cy = coach_y if c.category == "coaching" else y + h / 2
@@ -177,13 +219,12 @@ def timeline_svg(run: CallRun, call_index: int) -> str:
         tip += f" | {c.category}/{c.form} rung {c.rung} | matched: {' '.join(c.matched) or '-'}"
         if c.why:
             tip += f" | {c.why}"
-        cx = x(c.at_ms)
-        out.append(
-            f'<g class="cue {state}" data-tip="{_esc(tip)}" data-target="c{call_index}-q{i}" tabindex="0">'
-            f'<line x1="{cx}" y1="20" x2="{cx}" y2="{cy}"/>'
-            f'<circle cx="{cx}" cy="{cy}" r="9"/>'
-            f'<text x="{cx}" y="{cy + 3.5}">{i + 1}</text><title>{_esc(tip)}</title></g>'
-        )
+        head = (f'<g class="cue {state}" data-tip="{_esc(tip)}" data-target="c{call_index}-q{i}" '
+                f'tabindex="0">')  # fmt: skip
+        body = f'<circle cx="{CX}" cy="{cy}" r="9"/><text x="{CX}" y="{cy + 3.5}">{i + 1}</text>'
+        markers.append((x(c.at_ms), cy, 0 if state == "hit" else 1,
+                        head + f'<line x1="{x(c.at_ms)}" y1="20" x2="{CX}" y2="{cy}"/>' + body
+                        + f"<title>{_esc(tip)}</title></g>"))  # fmt: skip
     for i, ev in enumerate(run.match.expectations):
         if ev.hit:
             continue
@@ -191,12 +232,21 @@ def timeline_svg(run: CallRun, call_index: int) -> str:
         e = ev.expected
         at = e.anchor_ms if e.anchor_ms is not None else e.end_ms
         tip = f"MISSED {e.cue}: expected in {_t(e.start_ms)}-{_t(e.end_ms)}"
-        cx = x(at)
-        out.append(
-            f'<g class="cue miss" data-tip="{_esc(tip)}" data-target="c{call_index}-e{i}" tabindex="0">'
-            f'<circle cx="{cx}" cy="{cy}" r="8"/><text x="{cx}" y="{cy + 3.5}">?</text>'
-            f"<title>{_esc(tip)}</title></g>"
-        )
+        markers.append((x(at), cy, 2,
+                        f'<g class="cue miss" data-tip="{_esc(tip)}" data-target="c{call_index}-e{i}" '
+                        'tabindex="0">'
+                        f'<circle cx="{CX}" cy="{cy}" r="8"/><text x="{CX}" y="{cy + 3.5}">?</text>'
+                        f"<title>{_esc(tip)}</title></g>"))  # fmt: skip
+    last: dict[float, float] = {}
+    placed: list[tuple[int, str]] = []
+    right: float = GUTTER + width + 12
+    for tx, cy, order, svg in sorted(markers, key=lambda m: (m[1], m[0], m[2])):
+        cx = round(max(tx, last.get(cy, -1e9) + MARKER_GAP), 1)
+        last[cy] = cx
+        right = max(right, cx + 12)
+        placed.append((order, svg.replace(CX, str(cx))))
+    out.extend(svg for _, svg in sorted(placed, key=lambda p: p[0]))
+    out[0] = header(right)
     out.append("</svg>")
     return "".join(out)
 

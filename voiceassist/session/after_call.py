@@ -84,40 +84,79 @@ class AfterCallDecision:
     hard_calls_in_window: int = 0
 
 
+class CueTally:
+    """What the after-call decision needs of a call's cues, in memory bounded by the number of
+    categories (a long call fires cues without end): per category the first cue of its highest
+    ``(severity, rung)``, per severity the number of cues and the last one. Coaching and
+    wellbeing cues are not counted (they are not the caller's)."""
+
+    def __init__(self, cues: Sequence[Cue] = ()) -> None:
+        self._seq = 0
+        #: category -> (order, first cue of the highest (severity rank, rung)).
+        self.best: dict[str, tuple[int, Cue]] = {}
+        #: severity rank -> number of cues.
+        self.count: dict[int, int] = {}
+        #: severity rank -> (order, last cue).
+        self.last: dict[int, tuple[int, Cue]] = {}
+        for c in cues:
+            self.add(c)
+
+    def add(self, cue: Cue) -> None:
+        """Count one cue of the call (in call order)."""
+        if cue.category in ("coaching", "wellbeing"):
+            return
+        n, self._seq = self._seq, self._seq + 1
+        rank = _RANK[cue.severity]
+        best = self.best.get(cue.category)
+        if best is None or (rank, cue.rung) > (_RANK[best[1].severity], best[1].rung):
+            self.best[cue.category] = (n, cue)
+        self.count[rank] = self.count.get(rank, 0) + 1
+        self.last[rank] = (n, cue)
+
+    def any_at_least(self, severity: str) -> bool:
+        """A cue of at least ``severity`` was counted."""
+        return any(r >= _RANK[severity] for r in self.count)
+
+
 def decide_after_call(
-    history: Sequence[Cue],
+    history: Sequence[Cue] | CueTally,
     policy: AfterCallPolicy,
     texts: CueTexts,
     *,
     at_ms: int,
     hard_calls_before: int | None = None,
 ) -> AfterCallDecision:
-    """The after-call decision for a call whose caller-side cues were ``history`` (ms of call
-    time; the call ended at ``at_ms``). ``hard_calls_before``: this agent's hard calls within
-    the break window before this one (None = unknown, no break suggestion)."""
-    caller = [c for c in history if c.category not in ("coaching", "wellbeing")]
+    """The after-call decision for a call whose caller-side cues were ``history`` (the cues in
+    order, or their :class:`CueTally`; ms of call time; the call ended at ``at_ms``).
+    ``hard_calls_before``: this agent's hard calls within the break window before this one
+    (None = unknown, no break suggestion)."""
+    tally = history if isinstance(history, CueTally) else CueTally(history)
     out: list[Cue] = []
-    flagged = [c for c in caller if c.category in policy.flag_categories
-               and _RANK[c.severity] >= _RANK[policy.flag_min_severity]]
+    flag_rank = _RANK[policy.flag_min_severity]
     flags: dict[str, Cue] = {}
-    for c in flagged:
-        best = flags.get(c.category)
-        if best is None or (_RANK[c.severity], c.rung) > (_RANK[best.severity], best.rung):
-            flags[c.category] = c
+    flagged: list[tuple[int, Cue]] = []
+    for cat in policy.flag_categories:
+        got = tally.best.get(cat)
+        if got is not None and _RANK[got[1].severity] >= flag_rank:
+            flags[cat] = got[1]
+            flagged.append(got)
     if flagged:
-        worst = max(flagged, key=lambda c: (_RANK[c.severity], c.rung))
+        # The first cue (in call order) of the highest (severity, rung) of the flagged categories.
+        worst = min(flagged, key=lambda nc: (-_RANK[nc[1].severity], -nc[1].rung, nc[0]))[1]
         say, script = texts("caller_flagged") or ("", "")
         out.append(Cue(at_ms=at_ms, cue="caller_flagged", category=worst.category, form=worst.form,
                        rung=worst.rung, severity=policy.flagged_severity, say=say, script=script,
                        rule=worst.rule, utterance=worst.utterance,
                        why=f"flag the caller for the next agent: {worst.category}/{worst.form} "
                            f"reached {worst.cue} ({worst.severity})"))
-    hard = [c for c in caller if _RANK[c.severity] >= _RANK[policy.take_a_breath_min_severity]]
+    hard_rank = _RANK[policy.take_a_breath_min_severity]
+    n_hard = sum(n for r, n in tally.count.items() if r >= hard_rank)
+    last_hard = max((v for r, v in tally.last.items() if r >= hard_rank), default=None, key=lambda nc: nc[0])
     count = 0
     suggest = False
-    if hard:
+    if last_hard is not None:
         say, script = texts("take_a_breath") or ("", "")
-        why = f"hard call: {len(hard)} cue(s) of severity {policy.take_a_breath_min_severity} or above"
+        why = f"hard call: {n_hard} cue(s) of severity {policy.take_a_breath_min_severity} or above"
         form, rung = "after_call", 1
         if hard_calls_before is not None:
             count = hard_calls_before + 1
@@ -127,9 +166,9 @@ def decide_after_call(
                        f"a {policy.break_minutes}-minute break")
         out.append(Cue(at_ms=at_ms, cue="take_a_breath", category="wellbeing", form=form, rung=rung,
                        severity=policy.breath_severity, say=say, script=script,
-                       utterance=hard[-1].utterance, why=why))
+                       utterance=last_hard[1].utterance, why=why))
     return AfterCallDecision(
-        cues=tuple(out), hard=bool(hard),
+        cues=tuple(out), hard=last_hard is not None,
         flags=tuple((cat, cue.cue) for cat, cue in sorted(flags.items())),
         suggest_break=suggest, hard_calls_in_window=count,
     )
@@ -145,4 +184,5 @@ def heads_up_cue(heads_up: Any, texts: CueTexts, at_ms: int = 0) -> Cue:
                why=f"{heads_up.say}; thresholds lowered for this call")
 
 
-__all__ = ["AfterCallDecision", "AfterCallPolicy", "CueTexts", "decide_after_call", "heads_up_cue"]
+__all__ = ["AfterCallDecision", "AfterCallPolicy", "CueTally", "CueTexts", "decide_after_call",
+           "heads_up_cue"]

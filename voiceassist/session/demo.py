@@ -155,6 +155,29 @@ class DemoResult:
     cues: list[CueHeard] = field(default_factory=list)
     duration_ms: int = 0
     notes: list[str] = field(default_factory=list)
+    #: ``lang/name`` of the calls (``asr``) whose caller the recogniser could not follow.
+    unfollowed: list[str] = field(default_factory=list)
+
+
+#: With ``--asr``: below this share of the caller's script (characters, in order) recognised, the
+#: recogniser is said not to have followed the synthetic voice.
+FOLLOWED_MIN = 0.6
+
+
+def script_agreement(heard: str, script: str) -> float:
+    """How much of ``script`` the recogniser heard, 0..1: the share of the script's letters
+    (case, spaces and punctuation ignored) found in order in ``heard`` (character level, so it
+    works for Korean, whose words vosk splits differently)."""
+    import difflib
+
+    def letters(text: str) -> str:
+        return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+    a, b = letters(heard), letters(script)
+    if not b:
+        return 1.0
+    matched = sum(m.size for m in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
+    return matched / len(b)
 
 
 def format_time(ms: int) -> str:
@@ -362,6 +385,7 @@ def run_demo(
                 out.write(f"  note: {note}\n")
         caller_rec, agent_rec = _recognizers(call, opts.asr, result.notes, out, models)
         printer = _Printer(out)
+        heard: list[str] = []
         run = _CallRun(call, banks[call.lang], mix, result, out, opts.wait_for_gap_ms, note=printer.note)
         with open_audio_file(call.wav, block_samples=BLOCK_SAMPLES) as source:
             pipeline: Any
@@ -369,11 +393,12 @@ def run_demo(
                 pipeline = assembly.new_call(caller_rec, agent_recognizer=agent_rec,
                                              agent_audio=source.info.has_agent_channel, lang=call.lang,
                                              call_id=call.name, source=str(call.wav),
-                                             listeners=[printer, run.listen])
+                                             listeners=[printer, run.listen, _caller_finals(heard)])
                 pipeline.start()
             else:
                 pipeline = Pipeline(caller_rec, agent_recognizer=agent_rec,
-                                    cue_engine=engine_factory(call.lang), listeners=[printer, run.listen],
+                                    cue_engine=engine_factory(call.lang),
+                                    listeners=[printer, run.listen, _caller_finals(heard)],
                                     call_id=call.name, lang=call.lang, source=str(call.wav))
             for block in source.blocks():
                 pipeline.feed(block)
@@ -383,6 +408,8 @@ def run_demo(
         pipeline.finish()
         run.submit_new()
         run.drain()
+        if opts.asr and not _is_reference(caller_rec):
+            _say_if_not_followed(call, heard, result, out)
     if speaker is not None:
         speaker.close()
     result.duration_ms = samples_to_ms(mix.offset)
@@ -393,6 +420,38 @@ def run_demo(
         raise InputFileError(f"cannot write {opts.out}: {exc}",
                              hint="pass --out with a writable path") from None
     return result
+
+
+def _caller_finals(heard: list[str]) -> Callable[[Event], None]:
+    def listen(event: Event) -> None:
+        if isinstance(event, Transcript) and event.speaker == "caller" and event.kind == "final":
+            heard.append(event.text)
+    return listen
+
+
+def _is_reference(recognizer: Any) -> bool:
+    from voiceassist.stt.reference import ReferenceRecognizer
+
+    return isinstance(recognizer, ReferenceRecognizer)
+
+
+def _say_if_not_followed(call: DemoCall, heard: list[str], result: DemoResult, out: TextIO) -> None:
+    """A note when the recogniser heard little of the caller's script (synthetic voices are hard
+    for some models): the transcript lines and the cue count then say nothing about the rules."""
+    from voiceassist.stt.reference import load_transcript
+
+    script = " ".join(u.text for u in load_transcript(call.vtt) if u.speaker == "caller")
+    share = script_agreement(" ".join(heard), script)
+    if share >= FOLLOWED_MIN:
+        return
+    what = "heard nothing" if not "".join(heard).strip() else f"heard only {share:.0%} of the caller's script"
+    note = (f"the {call.lang} speech model could not follow the synthetic voice of {call.lang}/{call.name} "
+            f"({what}): the lines above are far from what the caller says, so its cues do not show what the "
+            "rules do; run the demo without --asr to follow the reference transcript")
+    result.notes.append(note)
+    result.unfollowed.append(f"{call.lang}/{call.name}")
+    out.write(f"  note: {note}\n")
+    out.flush()
 
 
 def _check_out(out: Path) -> None:
