@@ -36,3 +36,12 @@ def test_settings_and_commands_offer_the_same_languages(capsys: pytest.CaptureFi
         cli.main(["replay", "x.wav", "--lang", "fr"])
     assert exc.value.code == 2
     assert ", ".join(f"'{lang}'" for lang in LANGS) in capsys.readouterr().err
+
+
+def test_cues_are_in_the_agents_language_else_the_callers() -> None:
+    from voiceassist.escalation.engine import load_engine
+    from voiceassist.langs import cue_lang
+
+    assert cue_lang("it", "") == "it" and cue_lang("it", None) == "it" and cue_lang("it", "en") == "en"
+    assert load_engine("it").agent_lang == "it"
+    assert load_engine("it", agent_lang="en").agent_lang == "en"

@@ -27,7 +27,13 @@ def pack_langs(rules_dir: Path | None = None) -> tuple[str, ...]:
                         if d.is_dir() and LANG_DIR_NAME.match(d.name) and (d / "cues.toml").is_file()))
 
 
+def cue_lang(lang: str, agent_lang: str | None) -> str:
+    """The language of the cue texts the agent hears and reads: ``call.agent_lang`` when set,
+    else the caller's language (the one place that says so)."""
+    return agent_lang or lang
+
+
 #: The shipped languages, sorted (``en``, ``es``, ``it``, ``ko``, ``pl``).
 LANGS: tuple[str, ...] = pack_langs()
 
-__all__ = ["LANGS", "LANG_DIR_NAME", "pack_langs"]
+__all__ = ["LANGS", "LANG_DIR_NAME", "cue_lang", "pack_langs"]

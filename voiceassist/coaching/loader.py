@@ -19,6 +19,7 @@ from voiceassist.coaching.policy import POLICY_FILE, CoachingPolicy, load_policy
 from voiceassist.coaching.robotic import FileOpenings, OpeningHistory
 from voiceassist.errors import ConfigError
 from voiceassist.escalation.model import Problem
+from voiceassist.langs import cue_lang
 from voiceassist.rule_layers import extra_rule_dirs, layer_langs, rule_layers
 from voiceassist.vad.config import VadConfig
 
@@ -100,7 +101,7 @@ def coaching_from_settings(
     if not settings.get("cues.coaching", True):
         return None
     lang = str(settings.get("call.lang", "en"))
-    agent_lang = str(settings.get("call.agent_lang", "") or lang)
+    agent_lang = cue_lang(lang, str(settings.get("call.agent_lang", "") or ""))
     openings = FileOpenings(str(settings.get("call.agent_name", ""))) if remember_openings else None
     return load_coaching(
         lang,

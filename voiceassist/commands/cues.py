@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from voiceassist.errors import ConfigError, DeviceError, ExitCode, UsageError
-from voiceassist.langs import LANGS
+from voiceassist.langs import LANGS, cue_lang
 from voiceassist.rule_layers import extra_rule_dirs
 from voiceassist.settings import load_settings
 
@@ -44,7 +44,7 @@ def _usage(p: argparse.ArgumentParser) -> int:
 def _agent_lang(settings: Any, flag: str | None) -> str:
     if flag:
         return flag
-    return str(settings["call.agent_lang"] or settings["call.lang"])
+    return cue_lang(str(settings["call.lang"]), str(settings["call.agent_lang"] or ""))
 
 
 def run_render(args: argparse.Namespace) -> int:

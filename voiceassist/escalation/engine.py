@@ -45,6 +45,7 @@ from voiceassist.escalation.model import (
     severity_rank,
 )
 from voiceassist.events import Cue, Severity, Transcript, Word
+from voiceassist.langs import cue_lang
 from voiceassist.session.after_call import CueTally
 
 _EPS = 1e-9
@@ -128,7 +129,7 @@ class Engine:
         self.rules = rules
         self.policy: Policy = rules.policy
         self.lang = lang
-        self.agent_lang = agent_lang or lang
+        self.agent_lang = cue_lang(lang, agent_lang)
         self.pack: LangPack = rules.packs[lang]
         self.cue_pack: LangPack = rules.packs[self.agent_lang]
         self.agent_name = agent_name
@@ -706,7 +707,7 @@ def load_engine(
     :func:`voiceassist.escalation.scorer.load_scorer`) or None for rules alone.
     """
     rules = load_rules(tuple(Path(d) for d in rule_dirs), policy_overrides=policy_overrides)
-    langs = {lang, agent_lang or lang}
+    langs = {lang, cue_lang(lang, agent_lang)}
     problems = rules.problems_for(*langs)
     if problems:
         first = "; ".join(str(p) for p in problems[:3])

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from voiceassist.errors import VoiceAssistError
+from voiceassist.langs import cue_lang
 from voiceassist.paths import user_data_dir
 
 Status = Literal["ok", "warn", "fail"]
@@ -55,7 +56,7 @@ Check = Callable[[Mapping[str, Any]], list[CheckResult]]
 
 def _langs(settings: Mapping[str, Any]) -> tuple[str, str]:
     lang = str(settings["call.lang"])
-    return lang, str(settings["call.agent_lang"] or lang)
+    return lang, cue_lang(lang, str(settings["call.agent_lang"] or ""))
 
 
 def check_python(settings: Mapping[str, Any]) -> list[CheckResult]:

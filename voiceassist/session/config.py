@@ -14,6 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from voiceassist.langs import cue_lang
 from voiceassist.rule_layers import extra_rule_dirs
 from voiceassist.vad.config import VadConfig
 
@@ -31,7 +32,7 @@ class CallSection:
     @property
     def cue_lang(self) -> str:
         """Language of the cue texts: the agent's, else the caller's."""
-        return self.agent_lang or self.lang
+        return cue_lang(self.lang, self.agent_lang)
 
     def for_lang(self, lang: str) -> CallSection:
         """The same agent on a call in ``lang`` (a replayed file's own language)."""

@@ -50,6 +50,7 @@ from voiceassist.cues.output import OutputDevice
 from voiceassist.cues.player import CuePlayer, PlaybackReport
 from voiceassist.errors import DeviceError, ExitCode
 from voiceassist.events import CallEnded, CallSummary, Cue, DeviceStatus, Event, Speaker, SpeechSegment
+from voiceassist.langs import cue_lang
 from voiceassist.pipeline import AgentCoach, CueEngine
 from voiceassist.session.assembly import Call
 from voiceassist.store.identity import agent_identity
@@ -100,7 +101,8 @@ class RunConfig:
 
     @property
     def cue_lang(self) -> str:
-        return self.agent_lang or self.lang
+        """Language of the cue texts: the agent's, else the caller's."""
+        return cue_lang(self.lang, self.agent_lang)
 
     @classmethod
     def from_settings(cls, s: Mapping[str, Any], **extra: Any) -> RunConfig:
