@@ -54,10 +54,10 @@ MAX_SUPPORT_HARD = 0.05
 SUPPORT_GRID = [round(x, 3) for x in np.arange(0.30, 0.995, 0.02)]
 #: Sources the rules were not written from (the dev set was): corroboration is calibrated there.
 SUPPORT_SOURCES = ("written", "written_more")
-#: Shares of the hard-negative budget tried per category. Only a fifth: larger shares met the
-#: training limits too but raised tricky-benign false cues on the development blind set (it 0.133
-#: -> 0.167) for little recall, so the budget is split evenly over the five categories.
-SUPPORT_SHARES = (1 / 5,)
+#: Share of the hard-negative budget each category gets. A fifth: larger shares met the training
+#: limits too but raised tricky-benign false cues on the development blind set (it 0.133 ->
+#: 0.167) for little recall, so the budget is split evenly over the five categories.
+SUPPORT_SHARE = 1 / 5
 GRID = [round(x, 3) for x in np.arange(0.30, 0.995, 0.01)]
 BENIGN_KINDS = ("service", "benign", "angry_clean", "other")
 
@@ -302,8 +302,9 @@ def calibrate_support(
 ) -> tuple[SupportTable, SupportTable]:
     """Per language and category: support thresholds whose out-of-fold corroborations (rows of
     ``SUPPORT_SOURCES``) add, all categories together, at most ``MAX_SUPPORT_BENIGN`` false cues
-    on benign rows and ``MAX_SUPPORT_HARD`` on hard negatives. Each category gets the same share of
-    the hard-negative budget, the largest of ``SUPPORT_SHARES`` whose total stays in the limits.
+    on benign rows and ``MAX_SUPPORT_HARD`` on hard negatives. Each category gets
+    ``SUPPORT_SHARE`` of the hard-negative budget; a language whose total would still break a
+    limit gets no corroboration.
     Returns the thresholds and what they add on the calibration rows (for the model card)."""
     support: SupportTable = {}
     report: SupportTable = {}
@@ -314,14 +315,11 @@ def calibrate_support(
         ben = [i for i in idx if rows[i].kind in BENIGN_KINDS]
         hard = [i for i in idx if rows[i].kind == "hard_negative"]
         pos = [i for i in idx if rows[i].kind == "positive"]
-        best: dict[str, float] = {c: 1.01 for c in CATEGORIES}
-        for share in SUPPORT_SHARES:
-            chosen = _support_for(P, waiting, ben, hard, thresholds[lang], MAX_SUPPORT_HARD * share)
-            fh = sum(_fires(P, waiting, chosen, i) for i in hard) / max(1, len(hard))
-            fb = sum(_fires(P, waiting, chosen, i) for i in ben) / max(1, len(ben))
-            if fh > MAX_SUPPORT_HARD or fb > MAX_SUPPORT_BENIGN:
-                break
-            best = chosen
+        best = _support_for(P, waiting, ben, hard, thresholds[lang], MAX_SUPPORT_HARD * SUPPORT_SHARE)
+        fh = sum(_fires(P, waiting, best, i) for i in hard) / max(1, len(hard))
+        fb = sum(_fires(P, waiting, best, i) for i in ben) / max(1, len(ben))
+        if fh > MAX_SUPPORT_HARD or fb > MAX_SUPPORT_BENIGN:
+            best = {c: 1.01 for c in CATEGORIES}
         support[lang] = best
         report[lang] = {
             "positives_waiting": round(sum(bool(waiting[i]) for i in pos) / max(1, len(pos)), 3),
