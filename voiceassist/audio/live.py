@@ -530,20 +530,29 @@ class LiveSource:
         self.close()
 
 
+class Stoppable(Protocol):
+    """Anything a signal can stop cleanly (a capture source, the live call's block source)."""
+
+    def stop(self) -> None: ...
+
+
 @contextlib.contextmanager
-def stop_on_signals(source: LiveSource, signums: tuple[int, ...] | None = None) -> Iterator[None]:
+def stop_on_signals(source: Stoppable, signums: tuple[int, ...] | None = None,
+                    flag: threading.Event | None = None) -> Iterator[None]:
     """While active, SIGINT (Ctrl-C) and SIGTERM call ``source.stop()`` (a clean stop that
-    flushes); a second signal raises KeyboardInterrupt. Only in the main thread; previous
-    handlers come back on exit."""
+    flushes) and set ``flag`` (when given: the caller learns a signal ended the call); a second
+    signal raises KeyboardInterrupt. Only in the main thread; previous handlers come back on exit."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
+    signalled = flag if flag is not None else threading.Event()
     sigs = signums or (signal.SIGINT, signal.SIGTERM)
     previous = {s: signal.getsignal(s) for s in sigs}
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        if source.stopping:
+        if signalled.is_set():
             raise KeyboardInterrupt
+        signalled.set()
         source.stop()
 
     for s in sigs:

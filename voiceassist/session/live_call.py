@@ -30,7 +30,6 @@ import logging
 import math
 import os
 import select
-import signal
 import sys
 import threading
 import time
@@ -38,12 +37,12 @@ from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any, Protocol, TextIO
 
 import numpy as np
 
 from voiceassist.audio.block import RATE_HZ, AudioBlock, Pcm16, samples_to_ms
+from voiceassist.audio.live import stop_on_signals
 from voiceassist.calllog import CallLog, new_call_id
 from voiceassist.cues.bank import CueBank
 from voiceassist.cues.output import OutputDevice
@@ -680,7 +679,7 @@ class LiveCall:
         signalled = threading.Event()
         reason = "eof"
         try:
-            with _stop_on_signals(source, signalled), key_reader(self.key, self.cfg.interactive):
+            with stop_on_signals(source, flag=signalled), key_reader(self.key, self.cfg.interactive):
                 self._begin_call(0)
                 for block in source.blocks():
                     self._feed(block)
@@ -716,30 +715,6 @@ def _part(block: AudioBlock, start: int, stop: int) -> AudioBlock:
         return block
     a, b = start - block.start_sample, stop - block.start_sample
     return AudioBlock(block.caller[a:b], start, None if block.agent is None else block.agent[a:b])
-
-
-@contextlib.contextmanager
-def _stop_on_signals(source: BlockSource, flag: threading.Event) -> Iterator[None]:
-    """SIGINT/SIGTERM stop the source (clean flush); a second one raises KeyboardInterrupt."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    sigs = (signal.SIGINT, signal.SIGTERM)
-    previous = {s: signal.getsignal(s) for s in sigs}
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if flag.is_set():
-            raise KeyboardInterrupt
-        flag.set()
-        source.stop()
-
-    for s in sigs:
-        signal.signal(s, handler)
-    try:
-        yield
-    finally:
-        for s, h in previous.items():
-            signal.signal(s, h)
 
 
 __all__ = [
